@@ -1,0 +1,47 @@
+"""The three root folders, from environment variables, with nnU-Net's names as fallback.
+
+``SAMSEG_raw``, ``SAMSEG_preprocessed`` and ``SAMSEG_results`` win; when one is unset its
+nnU-Net counterpart (``nnUNet_raw``, ...) is used, so an existing nnU-Net tree works as is.
+Roots are read when asked for, never cached, so tests and callers may change the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from samseg.errors import SamsegConfigError
+
+_ROOTS = {
+    "raw": ("SAMSEG_raw", "nnUNet_raw"),
+    "preprocessed": ("SAMSEG_preprocessed", "nnUNet_preprocessed"),
+    "results": ("SAMSEG_results", "nnUNet_results"),
+}
+
+
+def _root(kind: str, environ: Mapping[str, str] | None) -> Path:
+    environ = os.environ if environ is None else environ
+    samseg_name, nnunet_name = _ROOTS[kind]
+    value = environ.get(samseg_name) or environ.get(nnunet_name)
+    if not value:
+        raise SamsegConfigError(
+            f"the {kind} data root is not set: expected the environment variable {samseg_name} "
+            f"(or nnU-Net's {nnunet_name}) to name a folder, found neither set"
+        )
+    return Path(value).expanduser()
+
+
+def raw_root(environ: Mapping[str, str] | None = None) -> Path:
+    """Folder holding raw datasets (``DatasetXXX_Name/``)."""
+    return _root("raw", environ)
+
+
+def preprocessed_root(environ: Mapping[str, str] | None = None) -> Path:
+    """Folder holding fingerprints, plans and preprocessed cases per dataset."""
+    return _root("preprocessed", environ)
+
+
+def results_root(environ: Mapping[str, str] | None = None) -> Path:
+    """Folder holding trained models per dataset."""
+    return _root("results", environ)
