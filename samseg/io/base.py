@@ -75,6 +75,15 @@ class ImageReaderWriter(ABC):
             array = array.astype(np.int32)
         return array[None].astype(_label_dtype(array), copy=False), geometry
 
+    def write_image(
+        self, image: np.ndarray, path: str | os.PathLike, geometry: ImageGeometry
+    ) -> None:
+        """Write a (z, y, x) intensity array atomically, keeping its dtype."""
+        if image.ndim != 3:
+            raise ValueError(f"expected a (z, y, x) image, found shape {image.shape}")
+        with atomic_output(path) as temporary:
+            self.write_volume(image, temporary, geometry)
+
     def write_segmentation(
         self, segmentation: np.ndarray, path: str | os.PathLike, geometry: ImageGeometry
     ) -> None:
