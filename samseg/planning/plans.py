@@ -1,0 +1,258 @@
+"""``samsegPlans.json``: how a dataset is sliced, normalized and fed to SAM.
+
+The plans are the single source of truth for preprocessing, training and prediction. They are
+plain JSON, meant to be read and edited by hand; :meth:`Plans.load` validates an edited file
+and names the offending key.
+
+Axes: every per-axis list is in the array order of the raw images, (z, y, x). Preprocessing
+moves the slice axis first (``transpose_forward``), so preprocessed arrays are
+(channel, slice, row, column) and every 2D slice is (row, column).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from samseg.errors import SamsegInputError
+from samseg.io import read_json, write_json
+
+LargeSliceHandling = Literal["resize", "sliding_window"]
+NORMALIZATION_SCHEMES = ("CTNormalization", "ZScoreNormalization")
+LARGE_SLICE_HANDLINGS = ("resize", "sliding_window")
+
+
+@dataclass(frozen=True)
+class ChannelNormalization:
+    """How one input channel is mapped to SAM's 0-255 pixel range.
+
+    Attributes:
+        scheme: ``CTNormalization`` clips intensities (HU) to [low, high] and maps that window
+            linearly to [0, 255]. ``ZScoreNormalization`` subtracts the mean and divides by the
+            standard deviation of the image's non-zero region, clips to [low, high] standard
+            deviations and maps that range to [0, 255]; voxels outside the region become 0.
+        low, high: the clipping window, in HU for CT, in standard deviations for z-score.
+    """
+
+    scheme: str
+    low: float
+    high: float
+
+    def validate(self, source: Path) -> None:
+        if self.scheme not in NORMALIZATION_SCHEMES:
+            raise SamsegInputError(
+                f"{source}: expected a normalization scheme in {NORMALIZATION_SCHEMES}, "
+                f"found {self.scheme!r}"
+            )
+        if not self.low < self.high:
+            raise SamsegInputError(
+                f"{source}: expected normalization low < high, found {self.low} >= {self.high}"
+            )
+
+
+@dataclass(frozen=True)
+class LabelHandling:
+    """How label maps become training targets (from dataset.json ``labels``).
+
+    Attributes:
+        class_names: output-channel names, background first.
+        label_values: every value a label file may contain.
+        regions_class_order: nnU-Net's region order, for region-based labels.
+        ignore_label: value excluded from loss and metrics, if any.
+        resampling: ``one_hot_linear``: each class's indicator is interpolated linearly and
+            the arg-max taken, so thin structures survive resampling.
+    """
+
+    class_names: tuple[str, ...]
+    label_values: tuple[int, ...]
+    regions_class_order: tuple[int, ...] | None = None
+    ignore_label: int | None = None
+    resampling: str = "one_hot_linear"
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+@dataclass(frozen=True)
+class SliceConfiguration:
+    """One way of feeding 2D slices to SAM, named after its input size (``2d_512``).
+
+    Attributes:
+        input_size: side of SAM's square input, pixels.
+        large_slice_handling: what happens to a resampled slice larger than the input:
+            ``resize`` scales it down to the input; ``sliding_window`` covers it with
+            overlapping input-sized patches at full resolution. Smaller slices are resized up.
+        sliding_window_step: patch step as a fraction of the input size (0.5: half overlap).
+        context_slices: neighbouring slices on each side given as extra input channels
+            (1: the slice and its two neighbours fill SAM's three channels).
+        batch_size: slices per training batch, from the model size and the memory target.
+        model_type: SAM backbone (``vit_b``, ``vit_l``, ``vit_h``, ``vit_tiny``).
+        data_identifier: folder of the preprocessed data this configuration reads.
+    """
+
+    input_size: int
+    large_slice_handling: str
+    sliding_window_step: float
+    context_slices: int
+    batch_size: int
+    model_type: str
+    data_identifier: str
+
+    def validate(self, name: str, source: Path) -> None:
+        if self.input_size <= 0 or self.input_size % 16:
+            raise SamsegInputError(
+                f"{source}: configuration {name}: expected input_size a positive multiple of 16, "
+                f"found {self.input_size}"
+            )
+        if self.large_slice_handling not in LARGE_SLICE_HANDLINGS:
+            raise SamsegInputError(
+                f"{source}: configuration {name}: expected large_slice_handling in "
+                f"{LARGE_SLICE_HANDLINGS}, found {self.large_slice_handling!r}"
+            )
+        if not 0 < self.sliding_window_step <= 1:
+            raise SamsegInputError(
+                f"{source}: configuration {name}: expected 0 < sliding_window_step <= 1, "
+                f"found {self.sliding_window_step}"
+            )
+        if self.context_slices < 0 or self.batch_size < 1:
+            raise SamsegInputError(
+                f"{source}: configuration {name}: expected context_slices >= 0 and batch_size "
+                f">= 1, found {self.context_slices} and {self.batch_size}"
+            )
+
+
+@dataclass(frozen=True)
+class Plans:
+    """Everything later stages need to know about a dataset, decided once by a planner.
+
+    Attributes:
+        dataset_name: ``DatasetXXX_Name``.
+        plans_name: file stem (``samsegPlans``); results folders carry it.
+        planner: class name of the planner that wrote these plans.
+        image_reader_writer: reader/writer name used for the raw files.
+        slice_axis: axis of the raw (z, y, x) array that slices are taken along (the
+            coarsest-spaced axis).
+        transpose_forward: axis permutation that moves ``slice_axis`` first.
+        original_median_spacing: median raw spacing, mm, (z, y, x).
+        target_spacing: spacing after resampling, mm, (z, y, x) order; the slice-axis entry
+            is informative only, since the slice axis is never resampled.
+        median_shape_after_resampling: median (slice, row, column) shape after cropping and
+            resampling, voxels.
+        normalization: one entry per input channel.
+        label_handling: see :class:`LabelHandling`.
+        configurations: by name (``2d_256``, ``2d_512``, ``2d_1024``).
+        gpu_memory_target_gb: memory budget the batch sizes were estimated for.
+        foreground_intensity_properties_per_channel: copied from the fingerprint.
+    """
+
+    dataset_name: str
+    plans_name: str
+    planner: str
+    image_reader_writer: str
+    slice_axis: int
+    transpose_forward: tuple[int, int, int]
+    original_median_spacing: tuple[float, float, float]
+    target_spacing: tuple[float, float, float]
+    median_shape_after_resampling: tuple[int, int, int]
+    normalization: tuple[ChannelNormalization, ...]
+    label_handling: LabelHandling
+    configurations: dict[str, SliceConfiguration]
+    gpu_memory_target_gb: float
+    foreground_intensity_properties_per_channel: dict = field(default_factory=dict)
+
+    @property
+    def transpose_backward(self) -> tuple[int, int, int]:
+        """Inverse of ``transpose_forward``."""
+        return tuple(int(i) for i in sorted(range(3), key=self.transpose_forward.__getitem__))
+
+    @property
+    def in_plane_target_spacing(self) -> tuple[float, float]:
+        """Target (row, column) spacing in mm of the transposed slices."""
+        _, row_axis, column_axis = self.transpose_forward
+        return self.target_spacing[row_axis], self.target_spacing[column_axis]
+
+    def configuration(self, name: str) -> SliceConfiguration:
+        """The configuration called ``name``; an unknown name lists the known ones."""
+        try:
+            return self.configurations[name]
+        except KeyError:
+            raise SamsegInputError(
+                f"plans {self.plans_name} of {self.dataset_name}: expected a configuration in "
+                f"{sorted(self.configurations)}, found {name!r}"
+            ) from None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write atomically as indented JSON."""
+        write_json(self.to_json(), path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Plans:
+        """Read and validate a plans file (possibly edited by hand)."""
+        path = Path(path)
+        data = read_json(path)
+        try:
+            plans = cls(
+                dataset_name=data["dataset_name"],
+                plans_name=data["plans_name"],
+                planner=data["planner"],
+                image_reader_writer=data["image_reader_writer"],
+                slice_axis=int(data["slice_axis"]),
+                transpose_forward=tuple(int(v) for v in data["transpose_forward"]),
+                original_median_spacing=tuple(float(v) for v in data["original_median_spacing"]),
+                target_spacing=tuple(float(v) for v in data["target_spacing"]),
+                median_shape_after_resampling=tuple(
+                    int(v) for v in data["median_shape_after_resampling"]
+                ),
+                normalization=tuple(ChannelNormalization(**n) for n in data["normalization"]),
+                label_handling=_label_handling_from_json(data["label_handling"]),
+                configurations={
+                    name: SliceConfiguration(**config)
+                    for name, config in data["configurations"].items()
+                },
+                gpu_memory_target_gb=float(data["gpu_memory_target_gb"]),
+                foreground_intensity_properties_per_channel=data.get(
+                    "foreground_intensity_properties_per_channel", {}
+                ),
+            )
+        except KeyError as error:
+            raise SamsegInputError(f"{path}: expected the key {error}, found none") from None
+        except TypeError as error:
+            raise SamsegInputError(
+                f"{path}: expected a valid plans entry, found: {error}"
+            ) from None
+        plans.validate(path)
+        return plans
+
+    def validate(self, source: Path) -> None:
+        """Check the invariants a hand edit could break."""
+        if (
+            sorted(self.transpose_forward) != [0, 1, 2]
+            or self.transpose_forward[0] != self.slice_axis
+        ):
+            raise SamsegInputError(
+                f"{source}: expected transpose_forward to be a permutation of (0, 1, 2) starting "
+                f"with slice_axis {self.slice_axis}, found {list(self.transpose_forward)}"
+            )
+        if not self.configurations:
+            raise SamsegInputError(f"{source}: expected at least one configuration, found none")
+        for channel in self.normalization:
+            channel.validate(source)
+        for name, configuration in self.configurations.items():
+            configuration.validate(name, source)
+
+
+def _label_handling_from_json(data: dict) -> LabelHandling:
+    order = data.get("regions_class_order")
+    return LabelHandling(
+        class_names=tuple(data["class_names"]),
+        label_values=tuple(int(v) for v in data["label_values"]),
+        regions_class_order=None if order is None else tuple(int(v) for v in order),
+        ignore_label=data.get("ignore_label"),
+        resampling=data.get("resampling", "one_hot_linear"),
+    )
