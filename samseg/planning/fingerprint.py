@@ -1,0 +1,201 @@
+"""Dataset fingerprint: what planning needs to know about every training case.
+
+``dataset_fingerprint.json`` has nnU-Net's keys (``spacings``, ``shapes_after_crop``,
+``foreground_intensity_properties_per_channel``, ``median_relative_size_after_cropping``) so
+nnU-Net users can read it as they are used to, plus samseg's class statistics. Reading every
+case is also where the dataset is validated: each case is checked as it is read, so a bad file
+is reported before any plan or preprocessed data is written.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from samseg.dataset import CaseFiles, DatasetDescription
+from samseg.errors import SamsegInputError
+from samseg.preprocessing.cropping import nonzero_bounding_box
+
+FOREGROUND_SAMPLES_TOTAL = 10_000_000
+FOREGROUND_SAMPLING_SEED = 1234
+PERCENTILES = (0.5, 50.0, 99.5)
+
+
+@dataclass
+class CaseFingerprint:
+    """What one training case contributes to the fingerprint.
+
+    Attributes:
+        spacing: mm, (z, y, x).
+        shape_after_crop: voxels, (z, y, x), after cropping to the non-zero region.
+        relative_size_after_crop: cropped voxel count / original voxel count.
+        dimension: 2 or 3, as read from the file.
+        foreground_samples: per channel, intensities of randomly chosen foreground voxels.
+        class_voxel_counts: label value -> number of voxels.
+        class_slice_counts: label value -> number of slices containing it along axis 0, 1, 2.
+    """
+
+    spacing: tuple[float, float, float]
+    shape_after_crop: tuple[int, int, int]
+    relative_size_after_crop: float
+    dimension: int
+    foreground_samples: list[np.ndarray]
+    class_voxel_counts: dict[int, int]
+    class_slice_counts: dict[int, tuple[int, int, int]]
+
+
+def fingerprint_case(
+    case: CaseFiles, description: DatasetDescription, samples_per_case: int, seed: Sequence[int]
+) -> CaseFingerprint:
+    """Read, validate and measure one training case.
+
+    Raises :class:`SamsegInputError` naming the file for unreadable images, NaN/inf
+    intensities, image/label shape or spacing mismatches and label values not declared in
+    dataset.json. An empty label only warns.
+    """
+    reader_writer = description.image_reader_writer()
+    images, geometry = reader_writer.read_images(case.images)
+    label, label_geometry = reader_writer.read_segmentation(case.label)
+    if label.shape[1:] != images.shape[1:]:
+        raise SamsegInputError(
+            f"{case.label}: expected the shape of its image {case.images[0].name}, "
+            f"{images.shape[1:]} (z, y, x), found {label.shape[1:]}"
+        )
+    if not label_geometry.matches(geometry):
+        raise SamsegInputError(
+            f"{case.label}: expected the geometry of its image {case.images[0].name} (spacing "
+            f"{geometry.spacing}, origin {geometry.origin}), found spacing "
+            f"{label_geometry.spacing}, origin {label_geometry.origin}"
+        )
+    values, counts = np.unique(label, return_counts=True)
+    undeclared = sorted(set(values.tolist()) - set(description.labels.label_values))
+    if undeclared:
+        raise SamsegInputError(
+            f"{case.label}: expected only the label values declared in dataset.json "
+            f"{description.labels.label_values}, found {undeclared}"
+        )
+    if not set(values.tolist()) & set(description.labels.foreground_values):
+        warnings.warn(
+            f"{case.label}: the label is empty (no foreground); the case is kept", stacklevel=2
+        )
+
+    box = nonzero_bounding_box(images)
+    cropped_shape = tuple(int(b.stop - b.start) for b in box)
+    foreground = label[0] > 0
+    if description.labels.ignore_label is not None:
+        foreground &= label[0] != description.labels.ignore_label
+    rng = np.random.default_rng(list(seed))
+    samples = []
+    for channel in images:
+        voxels = channel[foreground]
+        picks = rng.integers(0, len(voxels), samples_per_case) if len(voxels) else []
+        samples.append(voxels[picks])
+    return CaseFingerprint(
+        spacing=geometry.spacing,
+        shape_after_crop=cropped_shape,
+        relative_size_after_crop=float(np.prod(cropped_shape) / np.prod(images.shape[1:])),
+        dimension=geometry.dimension,
+        foreground_samples=samples,
+        class_voxel_counts={int(v): int(c) for v, c in zip(values, counts, strict=True)},
+        class_slice_counts=_slices_per_class(label[0], values),
+    )
+
+
+def _slices_per_class(label: np.ndarray, values: np.ndarray) -> dict[int, tuple[int, int, int]]:
+    """Label value -> slices containing it along each axis of the (z, y, x) label."""
+    result = {}
+    for value in values:
+        mask = label == value
+        result[int(value)] = tuple(
+            int(mask.any(axis=other).sum()) for other in ((1, 2), (0, 2), (0, 1))
+        )
+    return result
+
+
+def extract_fingerprint(
+    cases: Sequence[CaseFiles], description: DatasetDescription, num_processes: int = 1
+) -> dict:
+    """Fingerprint every training case (``num_processes`` workers) and summarize.
+
+    Returns the JSON-able ``dataset_fingerprint.json`` content.
+    """
+    samples_per_case = FOREGROUND_SAMPLES_TOTAL // max(len(cases), 1)
+    arguments = [
+        (case, description, samples_per_case, (FOREGROUND_SAMPLING_SEED, index))
+        for index, case in enumerate(cases)
+    ]
+    progress = {"desc": "fingerprint", "total": len(cases), "unit": "case"}
+    if num_processes <= 1:
+        fingerprints = [fingerprint_case(*a) for a in tqdm(arguments, **progress)]
+    else:
+        with ProcessPoolExecutor(num_processes) as pool:
+            fingerprints = list(
+                tqdm(pool.map(fingerprint_case, *zip(*arguments, strict=True)), **progress)
+            )
+    _check_dimensions(cases, fingerprints)
+    return _summarize(cases, fingerprints, description)
+
+
+def _check_dimensions(cases: Sequence[CaseFiles], fingerprints: list[CaseFingerprint]) -> None:
+    dimensions = [f.dimension for f in fingerprints]
+    majority = max(set(dimensions), key=dimensions.count)
+    for case, dimension in zip(cases, dimensions, strict=True):
+        if dimension != majority:
+            raise SamsegInputError(
+                f"{case.images[0]}: expected a {majority}D image like the other cases of the "
+                f"dataset, found a {dimension}D image"
+            )
+
+
+def _summarize(
+    cases: Sequence[CaseFiles], fingerprints: list[CaseFingerprint], description: DatasetDescription
+) -> dict:
+    intensity_properties = {}
+    for channel in range(description.num_channels):
+        values = np.concatenate([f.foreground_samples[channel] for f in fingerprints]).astype(
+            np.float64
+        )
+        if values.size == 0:
+            values = np.zeros(1)
+        low, median, high = np.percentile(values, PERCENTILES)
+        intensity_properties[str(channel)] = {
+            "max": float(values.max()),
+            "mean": float(values.mean()),
+            "median": float(median),
+            "min": float(values.min()),
+            "percentile_00_5": float(low),
+            "percentile_99_5": float(high),
+            "std": float(values.std()),
+        }
+    label_values = description.labels.label_values
+    return {
+        "foreground_intensity_properties_per_channel": intensity_properties,
+        "median_relative_size_after_cropping": float(
+            np.median([f.relative_size_after_crop for f in fingerprints])
+        ),
+        "shapes_after_crop": [list(f.shape_after_crop) for f in fingerprints],
+        "spacings": [list(f.spacing) for f in fingerprints],
+        "case_identifiers": [case.identifier for case in cases],
+        "class_voxel_counts": {
+            str(v): int(sum(f.class_voxel_counts.get(v, 0) for f in fingerprints))
+            for v in label_values
+        },
+        "class_slice_counts": {
+            str(v): [
+                int(sum(f.class_slice_counts.get(v, (0, 0, 0))[axis] for f in fingerprints))
+                for axis in range(3)
+            ]
+            for v in label_values
+        },
+    }
+
+
+def fingerprint_path(preprocessed_folder: Path) -> Path:
+    """Where the fingerprint of a dataset lives."""
+    return preprocessed_folder / "dataset_fingerprint.json"

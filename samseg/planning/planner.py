@@ -1,0 +1,172 @@
+"""Experiment planners: turn a fingerprint into :class:`Plans`.
+
+:class:`SliceSAMPlanner` is the default. Variants are small subclasses that change class
+attributes (see :class:`SynapseCTWindowPlanner`); users select one by name with ``-pl``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from samseg.dataset import DatasetDescription
+from samseg.planning.plans import (
+    ChannelNormalization,
+    LabelHandling,
+    Plans,
+    SliceConfiguration,
+)
+
+#: Training memory per slice (GB) at input 512, by backbone; grows with the token count.
+MEMORY_PER_SLICE_AT_512_GB = {"vit_tiny": 0.05, "vit_b": 1.6, "vit_l": 3.6, "vit_h": 5.5}
+#: Parameter counts (millions); weights, gradients and AdamW state take 16 bytes each.
+PARAMETERS_MILLIONS = {"vit_tiny": 5.0, "vit_b": 93.7, "vit_l": 312.3, "vit_h": 641.1}
+
+
+class SliceSAMPlanner:
+    """Plans 2D-slice SAM training: slice axis, in-plane spacing, normalization, batch sizes.
+
+    Class attributes are the knobs a variant overrides:
+
+    Attributes:
+        plans_name: file stem of the plans (``samsegPlans.json``).
+        input_sizes: one configuration ``2d_<size>`` per SAM input size (pixels).
+        model_type: backbone the batch sizes are estimated for.
+        gpu_memory_target_gb: memory budget for one training batch.
+        max_batch_size: upper bound on the estimated batch size.
+        context_slices: neighbours per side fed as extra input channels.
+        sliding_window_above: a slice whose median resampled side exceeds this multiple of
+            the input size is covered by a sliding window instead of being resized.
+        sliding_window_step: window step as a fraction of the input size.
+        ct_window: a fixed HU window for CT channels; ``None`` clips to the foreground
+            0.5 and 99.5 percentiles of the fingerprint, as nnU-Net does.
+        zscore_clip: z-score range (standard deviations) mapped to 0-255 for non-CT channels.
+    """
+
+    plans_name = "samsegPlans"
+    input_sizes: tuple[int, ...] = (256, 512, 1024)
+    model_type = "vit_b"
+    gpu_memory_target_gb = 24.0
+    max_batch_size = 64
+    context_slices = 1
+    sliding_window_above = 1.5
+    sliding_window_step = 0.5
+    ct_window: tuple[float, float] | None = None
+    zscore_clip: tuple[float, float] = (-3.0, 3.0)
+
+    def __init__(self, dataset_name: str, description: DatasetDescription, fingerprint: dict):
+        self.dataset_name = dataset_name
+        self.description = description
+        self.fingerprint = fingerprint
+
+    @property
+    def data_identifier(self) -> str:
+        """Folder of the preprocessed data; shared by all configurations of these plans."""
+        return f"{self.plans_name}_2d"
+
+    def plan(self) -> Plans:
+        """Decide the plans from the fingerprint."""
+        spacings = np.asarray(self.fingerprint["spacings"], dtype=np.float64)
+        median_spacing = np.median(spacings, axis=0)
+        slice_axis = self.choose_slice_axis(median_spacing)
+        transpose = (slice_axis, *(a for a in range(3) if a != slice_axis))
+        target_spacing = tuple(float(s) for s in median_spacing)
+        shape = self._median_shape_after_resampling(spacings, target_spacing, transpose)
+        configurations = {f"2d_{size}": self.configure(size, shape) for size in self.input_sizes}
+        labels = self.description.labels
+        return Plans(
+            dataset_name=self.dataset_name,
+            plans_name=self.plans_name,
+            planner=type(self).__name__,
+            image_reader_writer=self.description.image_reader_writer().name,
+            slice_axis=slice_axis,
+            transpose_forward=transpose,
+            original_median_spacing=target_spacing,
+            target_spacing=target_spacing,
+            median_shape_after_resampling=shape,
+            normalization=tuple(
+                self.normalization(channel, name)
+                for channel, name in enumerate(self.description.channel_names)
+            ),
+            label_handling=LabelHandling(
+                class_names=tuple(labels.class_names),
+                label_values=tuple(labels.label_values),
+                regions_class_order=labels.regions_class_order,
+                ignore_label=labels.ignore_label,
+            ),
+            configurations=configurations,
+            gpu_memory_target_gb=self.gpu_memory_target_gb,
+            foreground_intensity_properties_per_channel=self.fingerprint[
+                "foreground_intensity_properties_per_channel"
+            ],
+        )
+
+    @staticmethod
+    def choose_slice_axis(median_spacing: np.ndarray) -> int:
+        """The coarsest-spaced axis; axis 0 (z) on ties (within 1%), so isotropic data
+        is sliced axially as usual."""
+        coarsest = float(np.max(median_spacing))
+        return next(a for a in range(3) if median_spacing[a] >= coarsest * 0.99)
+
+    def _median_shape_after_resampling(
+        self, spacings: np.ndarray, target_spacing: tuple[float, ...], transpose: tuple[int, ...]
+    ) -> tuple[int, int, int]:
+        """Median (slice, row, column) shape in voxels after cropping and in-plane resampling."""
+        order = list(transpose)
+        shapes = np.asarray(self.fingerprint["shapes_after_crop"], dtype=np.float64)[:, order]
+        scale = spacings[:, order[1:]] / np.asarray(target_spacing)[order[1:]]
+        shapes[:, 1:] = np.round(shapes[:, 1:] * scale)
+        return tuple(int(v) for v in np.median(shapes, axis=0))
+
+    def configure(self, input_size: int, median_shape: tuple[int, int, int]) -> SliceConfiguration:
+        """The configuration for one SAM input size."""
+        largest_side = max(median_shape[1:])
+        handling = (
+            "sliding_window" if largest_side > self.sliding_window_above * input_size else "resize"
+        )
+        return SliceConfiguration(
+            input_size=input_size,
+            large_slice_handling=handling,
+            sliding_window_step=self.sliding_window_step,
+            context_slices=self.context_slices if self.description.num_channels == 1 else 0,
+            batch_size=self.estimate_batch_size(input_size, median_shape[0]),
+            model_type=self.model_type,
+            data_identifier=self.data_identifier,
+        )
+
+    def estimate_batch_size(self, input_size: int, median_slices: int) -> int:
+        """Slices per batch that fit ``gpu_memory_target_gb`` when fine-tuning every weight.
+
+        Memory = 16 bytes per parameter (weights, gradients, two AdamW moments) plus a per-
+        slice activation cost that grows with the token count, (input_size / 512) ** 2. The
+        batch never exceeds ``max_batch_size`` nor 5% of all training slices (as nnU-Net caps
+        its batch at 5% of the dataset).
+        """
+        static_gb = PARAMETERS_MILLIONS[self.model_type] * 1e6 * 16 / 1e9
+        per_slice_gb = MEMORY_PER_SLICE_AT_512_GB[self.model_type] * (input_size / 512) ** 2
+        fits = math.floor((self.gpu_memory_target_gb - static_gb) / per_slice_gb)
+        total_slices = median_slices * len(self.fingerprint["spacings"])
+        return int(max(1, min(fits, self.max_batch_size, math.floor(0.05 * total_slices))))
+
+    def normalization(self, channel: int, channel_name: str) -> ChannelNormalization:
+        """CT channels: an HU window; every other modality: clipped z-score."""
+        if channel_name.strip().lower() == "ct":
+            if self.ct_window is not None:
+                low, high = self.ct_window
+            else:
+                stats = self.fingerprint["foreground_intensity_properties_per_channel"][
+                    str(channel)
+                ]
+                low, high = stats["percentile_00_5"], stats["percentile_99_5"]
+                if high <= low:
+                    high = low + 1.0
+            return ChannelNormalization("CTNormalization", float(low), float(high))
+        return ChannelNormalization("ZScoreNormalization", *map(float, self.zscore_clip))
+
+
+class SynapseCTWindowPlanner(SliceSAMPlanner):
+    """The TransUNet/SAMed Synapse protocol: CT clipped to the fixed window [-125, 275] HU."""
+
+    plans_name = "samsegPlansSynapseWindow"
+    ct_window = (-125.0, 275.0)
