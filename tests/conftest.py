@@ -1,0 +1,78 @@
+"""Shared fixtures: tiny synthetic raw datasets in nnU-Net v2 layout, and isolated roots."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import SimpleITK as sitk
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def write_volume(
+    path: Path,
+    array: np.ndarray,
+    spacing_zyx=(3.0, 1.0, 1.0),
+    origin=(-20.0, 15.0, 5.0),
+    direction=(1, 0, 0, 0, 1, 0, 0, 0, 1),
+) -> None:
+    """Write a (z, y, x) array with SimpleITK."""
+    image = sitk.GetImageFromArray(array)
+    image.SetSpacing(tuple(float(s) for s in reversed(spacing_zyx)))
+    image.SetOrigin(origin)
+    image.SetDirection(tuple(float(d) for d in direction))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sitk.WriteImage(image, str(path))
+
+
+def synthetic_case(seed: int, shape=(8, 24, 28)) -> tuple[np.ndarray, np.ndarray]:
+    """A CT-like (z, y, x) int16 volume with two box-shaped organs, and its uint8 label."""
+    rng = np.random.default_rng(seed)
+    image = rng.normal(40, 10, shape).astype(np.int16)
+    label = np.zeros(shape, np.uint8)
+    z0, y0, x0 = rng.integers(1, 3), rng.integers(2, 6), rng.integers(2, 6)
+    label[z0 : z0 + 4, y0 : y0 + 8, x0 : x0 + 8] = 1
+    label[z0 + 1 : z0 + 5, y0 + 10 : y0 + 15, x0 + 12 : x0 + 18] = 2
+    image[label == 1] += 100
+    image[label == 2] -= 60
+    return image, label
+
+
+@pytest.fixture
+def roots(tmp_path, monkeypatch) -> dict[str, Path]:
+    """Fresh SAMSEG_* roots (nnU-Net's variables unset)."""
+    paths = {name: tmp_path / name for name in ("raw", "preprocessed", "results")}
+    for name, path in paths.items():
+        path.mkdir()
+        monkeypatch.setenv(f"SAMSEG_{name}", str(path))
+        monkeypatch.delenv(f"nnUNet_{name}", raising=False)
+    return paths
+
+
+@pytest.fixture
+def make_raw_dataset(roots) -> Callable[..., Path]:
+    """Factory: write ``DatasetXXX_Name`` with ``num_cases`` synthetic training cases."""
+
+    def make(
+        dataset_id: int = 7, name: str = "Toy", num_cases: int = 3, spacing_zyx=(3.0, 1.0, 1.0)
+    ) -> Path:
+        folder = roots["raw"] / f"Dataset{dataset_id:03d}_{name}"
+        for index in range(num_cases):
+            image, label = synthetic_case(index)
+            write_volume(folder / "imagesTr" / f"case{index:02d}_0000.nii.gz", image, spacing_zyx)
+            write_volume(folder / "labelsTr" / f"case{index:02d}.nii.gz", label, spacing_zyx)
+        description = {
+            "channel_names": {"0": "CT"},
+            "labels": {"background": 0, "organ_a": 1, "organ_b": 2},
+            "numTraining": num_cases,
+            "file_ending": ".nii.gz",
+            "name": name,
+        }
+        (folder / "dataset.json").write_text(json.dumps(description))
+        return folder
+
+    return make
