@@ -115,9 +115,8 @@ def plan_and_preprocess(
     """
     dataset = RawDataset.find(dataset_query)
     output = dataset.preprocessed_folder()
-    output.mkdir(parents=True, exist_ok=True)
-    write_json(dataset.description.to_json(), output / "dataset.json")
     fingerprint, fingerprint_reused = fingerprint_dataset(dataset, num_processes, overwrite)
+    write_json(dataset.description.to_json(), output / "dataset.json")
     plans, plans_path, plans_reused = plan_dataset(
         dataset, fingerprint, planner_name, overwrite, gpu_memory_target_gb
     )
