@@ -25,6 +25,17 @@ def format_table(summary: EvaluationSummary) -> str:
     lines += [_line(row, widths) for row in rows]
     protocol = "Synapse (TransUNet) protocol" if summary.synapse_protocol else "default protocol"
     lines.insert(0, f"{len(summary.cases)} cases, means over cases, {protocol}")
+    one_sided = sum(
+        1
+        for case in summary.cases
+        for metrics in case.metrics.values()
+        if math.isnan(metrics["HD95"]) and (metrics["n_ref"] or metrics["n_pred"])
+    )
+    if one_sided:
+        lines.append(
+            f"HD95 is undefined, and left out of its mean, for {one_sided} case/class pairs "
+            "where only one of reference and prediction is empty (their Dice and NSD are 0)"
+        )
     return "\n".join(lines)
 
 

@@ -11,7 +11,13 @@ import pytest
 
 from samseg.dataset import LabelScheme
 from samseg.errors import SamsegInputError
-from samseg.evaluation import METRIC_NAMES, EvaluationLabels, evaluate_arrays, evaluate_folders
+from samseg.evaluation import (
+    METRIC_NAMES,
+    EvaluationLabels,
+    evaluate_arrays,
+    evaluate_folders,
+    format_table,
+)
 from tests.conftest import synthetic_case, write_volume
 
 SPACING = (3.0, 1.0, 1.0)
@@ -59,6 +65,8 @@ def test_summary_json_has_nnunets_structure(tmp_path):
     assert data["settings"]["class_names"] == {"1": "organ_a", "2": "organ_b"}
     assert data["settings"]["hd95_unit"] == "mm"
     assert data["missing_cases"] == []
+    table = format_table(summary)
+    assert "organ_b" in table and "for 1 case/class pairs where only one" in table
 
 
 def test_missing_prediction_is_reported_and_the_rest_evaluated(tmp_path):
