@@ -60,10 +60,15 @@ def check_label_values(
         lowest = int(segmentation.min())
         if lowest < 0:
             raise SamsegInputError(f"{path}: expected {expected}, found the value {lowest}")
-    if allowed is None:
+    if allowed is None or segmentation.size == 0:
         return
+    top = max(allowed)
+    above = segmentation > top
+    if above.any():
+        unknown = np.unique(segmentation[above])
+        raise SamsegInputError(f"{path}: expected {expected}, found {unknown[:10].tolist()}")
     present = np.flatnonzero(np.bincount(segmentation.ravel()))
-    unknown = sorted(int(v) for v in present if int(v) not in allowed)
+    unknown = [int(v) for v in present if int(v) not in allowed]
     if unknown:
         raise SamsegInputError(f"{path}: expected {expected}, found {unknown}")
 
