@@ -1,0 +1,126 @@
+"""Read SAM weights from the files users have, safely.
+
+Three layouts are recognised, all read with ``torch.load(weights_only=True)`` so that no
+pickled code from a file a user was sent is ever run:
+
+- ``sam``: the official files (``sam_vit_b_01ec64.pth`` ...) and MedSAM's
+  ``medsam_vit_b.pth``: a plain state dict ``{name: tensor}`` with segment_anything's
+  ``Sam`` parameter names.
+- ``wrapped``: the same state dict under the key ``"model"`` (some MedSAM releases).
+- ``samseg``: samseg's own checkpoints, a dict whose ``"network_weights"`` entry is the
+  state dict and whose other entries are metadata (trainer, plans, epoch, ...).
+
+No code in samseg downloads weights; a missing file is an error that says where to get one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from samseg.errors import SamsegConfigError, SamsegInputError
+from samseg.models.architectures import SAM_ARCHITECTURES
+
+CheckpointLayout = Literal["sam", "wrapped", "samseg"]
+
+SAMSEG_WEIGHTS_KEY = "network_weights"
+"""Key of the state dict inside a samseg checkpoint."""
+
+WRAPPED_WEIGHTS_KEY = "model"
+"""Key of the state dict inside a wrapped (MedSAM-style) checkpoint."""
+
+
+@dataclass(frozen=True)
+class CheckpointContents:
+    """What a checkpoint file holds.
+
+    Attributes:
+        path: the file read.
+        layout: which of the recognised layouts it has (see the module docstring).
+        state_dict: parameter name -> tensor (on the CPU).
+        metadata: the non-weight entries of a samseg checkpoint; empty for other layouts.
+    """
+
+    path: Path
+    layout: CheckpointLayout
+    state_dict: dict[str, torch.Tensor]
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+def missing_checkpoint_message(path: Path) -> str:
+    """Explain that ``path`` does not exist and where the official checkpoints come from."""
+    official = ", ".join(
+        f"{file} ({model_type})"
+        for model_type, architecture in SAM_ARCHITECTURES.items()
+        for file in architecture.checkpoint_files
+    )
+    return (
+        f"SAM checkpoint not found: {path}. samseg never downloads weights; pass the path of a "
+        f"file you have. Official files: {official}. SAM's come from the segment-anything "
+        "project page (github.com/facebookresearch/segment-anything, 'Model Checkpoints'), "
+        "medsam_vit_b.pth from the MedSAM project page (github.com/bowang-lab/MedSAM). "
+        "For tests and demos use no checkpoint (checkpoint=None, --sam-checkpoint none) for "
+        "random initialisation."
+    )
+
+
+def read_checkpoint(checkpoint: str | os.PathLike[str]) -> CheckpointContents:
+    """Read a SAM, MedSAM or samseg checkpoint file onto the CPU.
+
+    Raises:
+        SamsegConfigError: the file does not exist (the message names the official files).
+        SamsegInputError: the file is not a checkpoint in a recognised layout.
+    """
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise SamsegConfigError(missing_checkpoint_message(path))
+    try:
+        content = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise SamsegInputError(
+            f"{path}: cannot be read with torch.load(weights_only=True): {error}. Expected an "
+            "official SAM/MedSAM .pth state dict or a samseg checkpoint."
+        ) from error
+    if not isinstance(content, Mapping):
+        raise SamsegInputError(
+            f"{path}: expected a dict of weights, found a {type(content).__name__}."
+        )
+    if SAMSEG_WEIGHTS_KEY in content:
+        metadata = {key: value for key, value in content.items() if key != SAMSEG_WEIGHTS_KEY}
+        weights = _as_state_dict(content[SAMSEG_WEIGHTS_KEY], path, f"[{SAMSEG_WEIGHTS_KEY!r}]")
+        return CheckpointContents(path, "samseg", weights, metadata)
+    if isinstance(content.get(WRAPPED_WEIGHTS_KEY), Mapping):
+        weights = _as_state_dict(content[WRAPPED_WEIGHTS_KEY], path, f"[{WRAPPED_WEIGHTS_KEY!r}]")
+        return CheckpointContents(path, "wrapped", weights)
+    return CheckpointContents(path, "sam", _as_state_dict(content, path, ""))
+
+
+def _as_state_dict(content: object, path: Path, where: str) -> dict[str, torch.Tensor]:
+    """Check that ``content`` maps parameter names to tensors and return it as a dict."""
+    if not isinstance(content, Mapping) or not content:
+        raise SamsegInputError(
+            f"{path}{where}: expected a non-empty state dict (parameter name -> tensor), "
+            f"found {type(content).__name__} {_preview(content)}."
+        )
+    for key, value in content.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise SamsegInputError(
+                f"{path}{where}: expected a state dict (parameter name -> tensor), or a dict "
+                f"with the state dict under {SAMSEG_WEIGHTS_KEY!r} (samseg) or "
+                f"{WRAPPED_WEIGHTS_KEY!r} (MedSAM); found entry {key!r} of type "
+                f"{type(value).__name__}."
+            )
+    return dict(content)
+
+
+def _preview(content: object) -> str:
+    """A short description of a checkpoint's top level, for error messages."""
+    if isinstance(content, Mapping):
+        keys = list(content)[:5]
+        return f"with keys {keys}" if keys else "(empty)"
+    return ""

@@ -1,0 +1,36 @@
+"""Which floating-point precision a SAM network computes in.
+
+- ``auto``: bf16 autocast on CUDA, fp32 elsewhere (the default).
+- ``fp32``: always fp32.
+- ``bf16``: bf16 autocast on every device, the CPU included (recent x86 CPUs with AMX or
+  AVX512-BF16 run it faster than fp32; others mainly save memory).
+
+Autocast only changes how matrix products and convolutions compute; parameters stay fp32,
+and :class:`~samseg.models.segmenter.SamSegmenter` returns fp32 logits in every mode.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import torch
+
+Precision = Literal["auto", "fp32", "bf16"]
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+
+
+def check_precision(precision: str) -> Precision:
+    """Return ``precision`` if it is one of ``auto``, ``fp32``, ``bf16``.
+
+    Raises:
+        ValueError: any other value.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, found {precision!r}.")
+    return precision  # type: ignore[return-value]
+
+
+def autocast_for(device: torch.device, precision: Precision) -> torch.autocast:
+    """An autocast context for computing on ``device`` in ``precision``."""
+    enabled = precision == "bf16" or (precision == "auto" and device.type == "cuda")
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
