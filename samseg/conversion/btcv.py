@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 
 IMAGE_NAME = re.compile(r"^img(\d{4})\.nii\.gz$")
 LABEL_NAME = re.compile(r"^label(\d{4})\.nii\.gz$")
-PROVENANCE = {"source": "BTCV RawData", "labels": "Synapse 8 organs"}
 DESCRIPTION = (
     "BTCV abdomen (Multi-Atlas Labeling Beyond the Cranial Vault) reduced to the 8 Synapse "
     "organs, with the standard 18/12 split of TransUNet; converted by samseg_convert_btcv."
@@ -157,7 +156,7 @@ def convert_btcv(
         )
     writer = RawDatasetWriter(
         dataset_folder(output_root, dataset_id, name),
-        provenance=PROVENANCE,
+        provenance={"source": "BTCV RawData", "labels": "Synapse 8 organs"},
         case_pattern=rf"{CASE_PREFIX}_\d{{4}}",
         overwrite=overwrite,
     )

@@ -14,15 +14,18 @@ index])``, so a case depends only on its seed, split and index.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from samseg.io import ImageGeometry
 
-DEMO_LABELS: dict[str, int] = {"background": 0, "liver": 1, "spleen": 2, "kidney": 3, "aorta": 4}
+DEMO_LABELS: Mapping[str, int] = MappingProxyType(
+    {"background": 0, "liver": 1, "spleen": 2, "kidney": 3, "aorta": 4}
+)
 SLICE_THICKNESS_MM = 5.0
 RAS_DIRECTION = (-1.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,7 @@ class RawDatasetWriter:
         self,
         *,
         channel_names: tuple[str, ...],
-        labels: dict[str, int],
+        labels: Mapping[str, int],
         name: str,
         description: str,
         missing: tuple[str, ...] = (),

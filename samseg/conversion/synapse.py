@@ -7,21 +7,28 @@ training and 12 for testing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 import numpy as np
 
-SYNAPSE_LABELS: dict[str, int] = {
-    "background": 0,
-    "spleen": 1,
-    "right_kidney": 2,
-    "left_kidney": 3,
-    "gallbladder": 4,
-    "liver": 5,
-    "stomach": 6,
-    "aorta": 7,
-    "pancreas": 8,
-}
+SYNAPSE_LABELS: Mapping[str, int] = MappingProxyType(
+    {
+        "background": 0,
+        "spleen": 1,
+        "right_kidney": 2,
+        "left_kidney": 3,
+        "gallbladder": 4,
+        "liver": 5,
+        "stomach": 6,
+        "aorta": 7,
+        "pancreas": 8,
+    }
+)
 
-BTCV_TO_SYNAPSE: dict[int, int] = {1: 1, 2: 2, 3: 3, 4: 4, 6: 5, 7: 6, 8: 7, 11: 8}
+BTCV_TO_SYNAPSE: Mapping[int, int] = MappingProxyType(
+    {1: 1, 2: 2, 3: 3, 4: 4, 6: 5, 7: 6, 8: 7, 11: 8}
+)
 """BTCV label value -> Synapse label value; every BTCV value not listed becomes 0."""
 
 SYNAPSE_CASES: tuple[int, ...] = (*range(1, 11), *range(21, 41))

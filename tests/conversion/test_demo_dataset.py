@@ -46,8 +46,6 @@ def test_cases_are_ct_like_with_every_organ() -> None:
         assert means["liver"] < means["spleen"] < means["kidney"] < means["aorta"]
         assert (case.image < -900).mean() > 0.1
         assert (case.image > 350).any()
-        left = case.labels == DEMO_LABELS["liver"]
-        assert (left.sum(axis=(0, 1)) > 0).any()
     assert len(spacings) == 4
     assert sum(durations) / len(durations) < 1.0
 
