@@ -9,6 +9,7 @@ CONSOLE_SCRIPTS = {
     "samseg_make_demo_dataset": "samseg.cli.make_demo_dataset:main",
     "samseg_convert_btcv": "samseg.cli.convert_btcv:main",
     "samseg_convert_transunet": "samseg.cli.convert_transunet:main",
+    "samseg_evaluate": "samseg.cli.evaluate:main",
 }
 
 setup(
@@ -36,5 +37,7 @@ setup(
         "tqdm>=4.60",
     ],
     extras_require={"test": ["pytest>=7", "ruff>=0.5", "medpy>=0.5", "pydicom>=2.4", "psutil"]},
-    entry_points={"console_scripts": [f"{name}={target}" for name, target in CONSOLE_SCRIPTS.items()]},
+    entry_points={
+        "console_scripts": [f"{name}={target}" for name, target in CONSOLE_SCRIPTS.items()]
+    },
 )

@@ -85,8 +85,7 @@ def fingerprint_case(
             f"{case.label}: the label is empty (no foreground); the case is kept", stacklevel=2
         )
 
-    box = nonzero_bounding_box(images)
-    cropped_shape = tuple(int(b.stop - b.start) for b in box)
+    cropped_shape = nonzero_bounding_box(images).shape
     foreground = label[0] > 0
     if description.labels.ignore_label is not None:
         foreground &= label[0] != description.labels.ignore_label
@@ -130,14 +129,17 @@ def extract_fingerprint(
         (case, description, samples_per_case, (FOREGROUND_SAMPLING_SEED, index))
         for index, case in enumerate(cases)
     ]
-    progress = {"desc": "fingerprint", "total": len(cases), "unit": "case"}
-    if num_processes <= 1:
-        fingerprints = [fingerprint_case(*a) for a in tqdm(arguments, **progress)]
-    else:
-        with ProcessPoolExecutor(num_processes) as pool:
-            fingerprints = list(
-                tqdm(pool.map(fingerprint_case, *zip(*arguments, strict=True)), **progress)
-            )
+    fingerprints: list[CaseFingerprint] = []
+    with tqdm(desc="fingerprint", total=len(cases), unit="case") as progress:
+        if num_processes <= 1:
+            for argument in arguments:
+                fingerprints.append(fingerprint_case(*argument))
+                progress.update()
+        else:
+            with ProcessPoolExecutor(num_processes) as pool:
+                for fingerprint in pool.map(fingerprint_case, *zip(*arguments, strict=True)):
+                    fingerprints.append(fingerprint)
+                    progress.update()
     _check_dimensions(cases, fingerprints)
     return _summarize(cases, fingerprints, description)
 

@@ -65,13 +65,13 @@ def test_fingerprint_sampling_is_reproducible(make_raw_dataset, roots, capsys):
 def expect_failure(capsys, roots, *names: str) -> str:
     code, _, err = run(capsys, "-d", "Toy", "-np", "1")
     assert code == 2
-    assert err.startswith("error: ")
+    message = next(line for line in err.splitlines() if line.startswith("error: "))
     for name in names:
-        assert name in err
+        assert name in message
     folder = roots["preprocessed"] / "Dataset007_Toy"
     assert not (folder / "samsegPlans.json").exists()
     assert not (folder / "dataset_fingerprint.json").exists()
-    return err
+    return message
 
 
 def test_missing_dataset_json(make_raw_dataset, roots, capsys):
