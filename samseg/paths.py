@@ -45,3 +45,8 @@ def preprocessed_root(environ: Mapping[str, str] | None = None) -> Path:
 def results_root(environ: Mapping[str, str] | None = None) -> Path:
     """Folder holding trained models per dataset."""
     return _root("results", environ)
+
+
+def model_folder(dataset_name: str, trainer_name: str, plans_name: str, configuration: str) -> Path:
+    """``RESULTS/DatasetXXX_Name/{trainer}__{plans}__{configuration}``, as nnU-Net names it."""
+    return results_root() / dataset_name / f"{trainer_name}__{plans_name}__{configuration}"

@@ -86,8 +86,9 @@ class SliceConfiguration:
             ``resize`` scales it down to the input; ``sliding_window`` covers it with
             overlapping input-sized patches at full resolution. Smaller slices are resized up.
         sliding_window_step: patch step as a fraction of the input size (0.5: half overlap).
-        context_slices: neighbouring slices on each side given as extra input channels
-            (1: the slice and its two neighbours fill SAM's three channels).
+        context_slices: for single-channel data, SAM's three input channels are the slices
+            (s - k, s, s + k) with k = context_slices (1: the slice and its two neighbours;
+            0: the slice three times); see ``samseg.slices``.
         batch_size: slices per training batch, from the model size and the memory target.
         model_type: SAM backbone (``vit_b``, ``vit_l``, ``vit_h``, ``vit_tiny``).
         data_identifier: folder of the preprocessed data this configuration reads.
