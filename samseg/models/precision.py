@@ -4,6 +4,7 @@
 - ``fp32``: always fp32.
 - ``bf16``: bf16 autocast on every device, the CPU included (recent x86 CPUs with AMX or
   AVX512-BF16 run it faster than fp32; others mainly save memory).
+- ``fp16``: fp16 autocast on every device, for GPUs without bf16 (train with a GradScaler).
 
 Autocast only changes how matrix products and convolutions compute; parameters stay fp32,
 and :class:`~samseg.models.segmenter.SamSegmenter` returns fp32 logits in every mode.
@@ -15,12 +16,12 @@ from typing import Literal, get_args
 
 import torch
 
-Precision = Literal["auto", "fp32", "bf16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 def check_precision(precision: str) -> Precision:
-    """Return ``precision`` if it is one of ``auto``, ``fp32``, ``bf16``.
+    """Return ``precision`` if it is one of ``auto``, ``fp32``, ``bf16``, ``fp16``.
 
     Raises:
         ValueError: any other value.
@@ -32,5 +33,6 @@ def check_precision(precision: str) -> Precision:
 
 def autocast_for(device: torch.device, precision: Precision) -> torch.autocast:
     """An autocast context for computing on ``device`` in ``precision``."""
-    enabled = precision == "bf16" or (precision == "auto" and device.type == "cuda")
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=enabled)
+    enabled = precision in ("bf16", "fp16") or (precision == "auto" and device.type == "cuda")
+    dtype = torch.float16 if precision == "fp16" else torch.bfloat16
+    return torch.autocast(device_type=device.type, dtype=dtype, enabled=enabled)
