@@ -74,30 +74,19 @@ def preprocess_case(
     label_path = None if label_path is None else Path(label_path)
     raw_files = [*image_paths, *([] if label_path is None else [label_path])]
     provenance = Provenance(files=stamp_files(raw_files), plans_hash=plans_hash(plans))
-    images, geometry = reader_writer.read_images(image_paths)
-    if images.shape[0] != len(plans.normalization):
-        raise SamsegInputError(
-            f"{image_paths[0]}: expected {len(plans.normalization)} channel files (one per plans "
-            f"normalization entry), found {images.shape[0]}"
-        )
-    labels = None
-    if label_path is not None:
-        labels, label_geometry = reader_writer.read_segmentation(label_path)
-        _check_label_matches_image(labels, label_geometry, images, geometry, label_path)
-        check_label_values(labels[0], plans.label_handling, label_path)
-
+    images, labels, geometry = _read_case(image_paths, label_path, plans, reader_writer)
     original_shape = tuple(int(n) for n in images.shape[1:])
     images, labels, box = crop_to_nonzero(images, labels)
-    axes = (0, *(1 + a for a in plans.transpose_forward))
-    images = images.transpose(axes)
-    spacing = tuple(geometry.spacing[a] for a in plans.transpose_forward)
-    new_shape = images.shape[2:]
-    if needs_resampling(spacing[1:], plans.in_plane_target_spacing):
-        new_shape = in_plane_shape(new_shape, spacing[1:], plans.in_plane_target_spacing)
 
-    data = _normalized_data(images, new_shape, plans)
-    label = None
-    slices: dict[int, tuple[int, ...]] = {}
+    axes = (0, *(1 + a for a in plans.transpose_forward))
+    spacing = tuple(geometry.spacing[a] for a in plans.transpose_forward)
+    shape = tuple(box.shape[a] for a in plans.transpose_forward)
+    new_shape = shape[1:]
+    if needs_resampling(spacing[1:], plans.in_plane_target_spacing):
+        new_shape = in_plane_shape(shape[1:], spacing[1:], plans.in_plane_target_spacing)
+    data = _normalized_data(images.transpose(axes), new_shape, plans)
+    del images  # the raw volume is not needed while the labels are resampled
+    label, slices = None, {}
     if labels is not None:
         label = resample_labels_in_plane(labels.transpose(axes), new_shape)
         label = label.astype(label_dtype(label), copy=False)
@@ -109,18 +98,37 @@ def preprocess_case(
         crop_box=box,
         shape_after_crop=box.shape,
         transpose_forward=plans.transpose_forward,
-        shape_after_resampling=tuple(int(n) for n in data.shape[1:]),
+        shape_after_resampling=(shape[0], *new_shape),
         spacing_after_resampling=(
             spacing[0],
-            *(
-                s * old / new
-                for s, old, new in zip(spacing[1:], images.shape[2:], new_shape, strict=True)
-            ),
+            *(s * n / m for s, n, m in zip(spacing[1:], shape[1:], new_shape, strict=True)),
         ),
         class_slices=slices,
         provenance=provenance,
     )
     return PreprocessedCase(data=data, label=label, properties=properties)
+
+
+def _read_case(
+    image_paths: list[Path],
+    label_path: Path | None,
+    plans: Plans,
+    reader_writer: ImageReaderWriter,
+) -> tuple[np.ndarray, np.ndarray | None, ImageGeometry]:
+    """(channel, z, y, x) float32 images, (1, z, y, x) labels or ``None``, and the geometry,
+    checked against each other and the plans."""
+    images, geometry = reader_writer.read_images(image_paths)
+    if images.shape[0] != len(plans.normalization):
+        raise SamsegInputError(
+            f"{image_paths[0]}: expected {len(plans.normalization)} channel files (one per plans "
+            f"normalization entry), found {images.shape[0]}"
+        )
+    if label_path is None:
+        return images, None, geometry
+    labels, label_geometry = reader_writer.read_segmentation(label_path)
+    _check_label_matches_image(labels, label_geometry, images, geometry, label_path)
+    check_label_values(labels[0], plans.label_handling, label_path)
+    return images, labels, geometry
 
 
 def _normalized_data(images: np.ndarray, new_shape: tuple[int, int], plans: Plans) -> np.ndarray:
