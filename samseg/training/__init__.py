@@ -1,0 +1,1 @@
+"""Training: cross-validation splits, slice data loading and augmentation, losses, schedules."""
