@@ -21,7 +21,7 @@ from samseg.preprocessing.storage import (
     remove_case,
     remove_partial_files,
     save_case,
-    stored_identifiers,
+    written_identifiers,
 )
 
 
@@ -89,7 +89,7 @@ def preprocess_dataset(
     remove_partial_files(output_folder)
     cases = dataset.training_cases
     wanted = {case.identifier for case in cases}
-    stale = [i for i in stored_identifiers(output_folder) if i not in wanted]
+    stale = [i for i in written_identifiers(output_folder) if i not in wanted]
     for identifier in stale:
         remove_case(output_folder, identifier)
     todo = [c for c in cases if overwrite or not is_up_to_date(output_folder, c, plans)]

@@ -130,14 +130,22 @@ def load_case(folder: str | os.PathLike, identifier: str) -> StoredCase:
 
 
 def stored_identifiers(folder: str | os.PathLike) -> list[str]:
-    """Sorted identifiers of the complete cases (those with a properties file) in ``folder``."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
+    """Sorted identifiers of the complete cases in ``folder`` (properties and data files)."""
+    names = _visible_names(folder)
     return sorted(
         name[: -len(PROPERTIES_SUFFIX)]
-        for name in os.listdir(folder)
-        if name.endswith(PROPERTIES_SUFFIX) and not name.startswith(".")
+        for name in names
+        if name.endswith(PROPERTIES_SUFFIX)
+        and f"{name[: -len(PROPERTIES_SUFFIX)]}{DATA_SUFFIX}" in names
+    )
+
+
+def written_identifiers(folder: str | os.PathLike) -> list[str]:
+    """Sorted identifiers of every case with a data file in ``folder``, complete or not."""
+    return sorted(
+        name[: -len(DATA_SUFFIX)]
+        for name in _visible_names(folder)
+        if name.endswith(DATA_SUFFIX) and not name.endswith(LABEL_SUFFIX)
     )
 
 
@@ -157,6 +165,14 @@ def remove_partial_files(folder: str | os.PathLike) -> int:
     for path in partial:
         path.unlink(missing_ok=True)
     return len(partial)
+
+
+def _visible_names(folder: str | os.PathLike) -> set[str]:
+    """File names in ``folder`` that are not hidden (temporary files are), none if missing."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return set()
+    return {name for name in os.listdir(folder) if not name.startswith(".")}
 
 
 def _write_array(array: np.ndarray, path: Path, threads: int) -> None:

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from samseg.errors import SamsegInputError
-from samseg.preprocessing import data_identifiers, load_case, preprocess_dataset
+from samseg.preprocessing import (
+    data_identifiers,
+    load_case,
+    preprocess_dataset,
+    stored_identifiers,
+)
 from tests.preprocessing.preprocessing_helpers import make_plans
 
 
@@ -74,13 +79,17 @@ def test_cases_gone_from_the_dataset_are_removed(tmp_path: Path, raw_dataset) ->
     description = json.loads((dataset.folder / "dataset.json").read_text())
     (dataset.folder / "dataset.json").write_text(json.dumps({**description, "numTraining": 2}))
     (out / ".0123456789ab.partial.case0.b2nd").write_bytes(b"left by a crash")
+    (out / "old.b2nd").write_bytes(b"an incomplete case no longer in the dataset")
+    (out / "notes.json").write_text("{}")
 
     report = preprocess_dataset(type(dataset)(dataset.folder), make_plans(), out, 1)
 
-    assert (report.done, report.skipped, report.removed) == (0, 2, 1)
+    assert (report.done, report.skipped, report.removed) == (0, 2, 2)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        f"case{i}{suffix}" for i in range(2) for suffix in (".b2nd", "_seg.b2nd", ".json")
+        ["notes.json"]
+        + [f"case{i}{suffix}" for i in range(2) for suffix in (".b2nd", "_seg.b2nd", ".json")]
     )
+    assert stored_identifiers(out) == ["case0", "case1"]
 
 
 def test_two_workers_write_what_one_writes(tmp_path: Path, raw_dataset) -> None:
