@@ -17,7 +17,7 @@ from samseg.preprocessing.cropping import crop_to_nonzero, nonzero_mask
 from samseg.preprocessing.labels import check_label_values, class_slices
 from samseg.preprocessing.normalization import normalization_for
 from samseg.preprocessing.properties import CaseProperties
-from samseg.preprocessing.provenance import Provenance, plans_hash, stamp_files
+from samseg.preprocessing.provenance import case_provenance
 from samseg.preprocessing.resampling import (
     in_plane_shape,
     needs_resampling,
@@ -72,8 +72,7 @@ def preprocess_case(
     """
     image_paths = [Path(p) for p in image_paths]
     label_path = None if label_path is None else Path(label_path)
-    raw_files = [*image_paths, *([] if label_path is None else [label_path])]
-    provenance = Provenance(files=stamp_files(raw_files), plans_hash=plans_hash(plans))
+    provenance = case_provenance(image_paths, label_path, plans)
     images, labels, geometry = _read_case(image_paths, label_path, plans, reader_writer)
     original_shape = tuple(int(n) for n in images.shape[1:])
     images, labels, box = crop_to_nonzero(images, labels)

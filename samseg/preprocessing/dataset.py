@@ -14,7 +14,7 @@ from samseg.errors import SamsegInputError
 from samseg.io import reader_writer_by_name
 from samseg.planning.plans import Plans
 from samseg.preprocessing.case import preprocess_case
-from samseg.preprocessing.provenance import Provenance, plans_hash, stamp_files
+from samseg.preprocessing.provenance import case_provenance
 from samseg.preprocessing.storage import (
     CasePaths,
     load_properties,
@@ -115,12 +115,11 @@ def is_up_to_date(folder: Path, case: CaseFiles, plans: Plans) -> bool:
         return False
     if case.label is not None and not paths.label.is_file():
         return False
-    raw_files = [*case.images, *([] if case.label is None else [case.label])]
     try:
         recorded = load_properties(folder, case.identifier).provenance
     except SamsegInputError:
         return False
-    return recorded == Provenance(files=stamp_files(raw_files), plans_hash=plans_hash(plans))
+    return recorded == case_provenance(case.images, case.label, plans)
 
 
 def _run_in_pool(

@@ -51,6 +51,14 @@ class Provenance:
         )
 
 
+def case_provenance(
+    image_paths: Sequence[str | os.PathLike], label_path: str | os.PathLike | None, plans: Plans
+) -> Provenance:
+    """The provenance a case made now from these raw files and plans records."""
+    raw_files = [*image_paths, *([] if label_path is None else [label_path])]
+    return Provenance(files=stamp_files(raw_files), plans_hash=plans_hash(plans))
+
+
 def stamp_files(paths: Sequence[str | os.PathLike]) -> tuple[FileStamp, ...]:
     """Stamps of raw files (or DICOM series folders), in the order given."""
     stamps = []
