@@ -12,4 +12,4 @@ run samseg_make_demo_dataset -o "$SAMSEG_raw"
 run samseg_plan_and_preprocess -d Demo -np 2
 echo
 echo "written under $work:"
-find "$work" -maxdepth 3 -not -path "*/imagesT*" -not -path "*/labelsT*" | sort | sed "s|$work/|  |"
+find "$work" -mindepth 1 -maxdepth 3 -not -path "*/imagesT*" -not -path "*/labelsT*" | sort | sed "s|$work/|  |"

@@ -41,27 +41,28 @@ class ImageReaderWriter(ABC):
 
         All channels must have the same shape and geometry, and finite intensities.
         """
-        arrays: list[np.ndarray] = []
-        geometry: ImageGeometry | None = None
-        for path in map(Path, paths):
+        paths = [Path(p) for p in paths]
+        if not paths:
+            raise SamsegInputError("read_images: expected at least one channel file, found none")
+        stacked: np.ndarray | None = None
+        for channel, path in enumerate(paths):
             array, channel_geometry = self.read_volume(path)
             if not np.isfinite(array).all():
                 count = int((~np.isfinite(array)).sum())
                 raise SamsegInputError(
                     f"{path}: expected finite intensities, found {count} NaN or infinite voxels"
                 )
-            if geometry is None:
-                geometry, first = channel_geometry, path
-            elif array.shape != arrays[0].shape or not channel_geometry.matches(geometry):
+            if stacked is None:
+                geometry = channel_geometry
+                stacked = np.empty((len(paths), *array.shape), dtype=np.float32)
+            elif array.shape != stacked.shape[1:] or not channel_geometry.matches(geometry):
                 raise SamsegInputError(
-                    f"{path}: expected the shape {arrays[0].shape} and spacing {geometry.spacing} "
-                    f"of channel file {first.name}, found {array.shape} and "
-                    f"{channel_geometry.spacing}"
+                    f"{path}: expected the shape {stacked.shape[1:]} and spacing "
+                    f"{geometry.spacing} of channel file {paths[0].name}, found {array.shape} "
+                    f"and {channel_geometry.spacing}"
                 )
-            arrays.append(array.astype(np.float32, copy=False))
-        if geometry is None:
-            raise SamsegInputError("read_images: expected at least one channel file, found none")
-        return np.stack(arrays), geometry
+            stacked[channel] = array
+        return stacked, geometry
 
     def read_segmentation(self, path: str | os.PathLike) -> tuple[np.ndarray, ImageGeometry]:
         """Read a label file into a (1, z, y, x) integer array (smallest fitting dtype)."""

@@ -21,6 +21,7 @@ from tqdm import tqdm
 from samseg.dataset import CaseFiles, DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.preprocessing.cropping import nonzero_bounding_box
+from samseg.preprocessing.labels import slice_presence
 
 FOREGROUND_SAMPLES_TOTAL = 10_000_000
 FOREGROUND_SAMPLING_SEED = 1234
@@ -73,14 +74,17 @@ def fingerprint_case(
             f"{geometry.spacing}, origin {geometry.origin}), found spacing "
             f"{label_geometry.spacing}, origin {label_geometry.origin}"
         )
-    values, counts = np.unique(label, return_counts=True)
-    undeclared = sorted(set(values.tolist()) - set(description.labels.label_values))
+    declared = description.labels.label_values
+    lowest = int(label.min())
+    counts = np.bincount(label.ravel().clip(0), minlength=declared[-1] + 1)
+    present = {int(v) for v in np.flatnonzero(counts)} | ({lowest} if lowest < 0 else set())
+    undeclared = sorted(present - set(declared))
     if undeclared:
         raise SamsegInputError(
             f"{case.label}: expected only the label values declared in dataset.json "
-            f"{description.labels.label_values}, found {undeclared}"
+            f"{declared}, found {undeclared}"
         )
-    if not set(values.tolist()) & set(description.labels.foreground_values):
+    if not present & set(description.labels.foreground_values):
         warnings.warn(
             f"{case.label}: the label is empty (no foreground); the case is kept", stacklevel=2
         )
@@ -101,20 +105,17 @@ def fingerprint_case(
         relative_size_after_crop=float(np.prod(cropped_shape) / np.prod(images.shape[1:])),
         dimension=geometry.dimension,
         foreground_samples=samples,
-        class_voxel_counts={int(v): int(c) for v, c in zip(values, counts, strict=True)},
-        class_slice_counts=_slices_per_class(label[0], values),
+        class_voxel_counts={v: int(counts[v]) for v in declared},
+        class_slice_counts=_slices_per_class(label[0], len(counts)),
     )
 
 
-def _slices_per_class(label: np.ndarray, values: np.ndarray) -> dict[int, tuple[int, int, int]]:
-    """Label value -> slices containing it along each axis of the (z, y, x) label."""
-    result = {}
-    for value in values:
-        mask = label == value
-        result[int(value)] = tuple(
-            int(mask.any(axis=other).sum()) for other in ((1, 2), (0, 2), (0, 1))
-        )
-    return result
+def _slices_per_class(label: np.ndarray, num_values: int) -> dict[int, tuple[int, int, int]]:
+    """Label value -> number of slices containing it along each axis of the (z, y, x) label."""
+    per_axis = [
+        slice_presence(np.moveaxis(label, axis, 0), num_values).sum(axis=0) for axis in range(3)
+    ]
+    return {v: tuple(int(counts[v]) for counts in per_axis) for v in range(num_values)}
 
 
 def extract_fingerprint(
