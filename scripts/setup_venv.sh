@@ -10,14 +10,22 @@ if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 python="$venv/bin/python"
+log="$venv/install.log"
+quiet_pip() {  # pip's own output goes to the log; shown only when pip fails
+  if ! "$python" -m pip install --quiet "$@" >>"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "pip install $* failed; full log: $log" >&2
+    exit 1
+  fi
+}
 if ! "$python" -c "import torch" >/dev/null 2>&1; then
   echo "installing torch==2.13.0 (CPU build)"
-  "$python" -m pip install --quiet "torch==2.13.0"
+  quiet_pip "torch==2.13.0"
 fi
 stamp="$venv/.samseg-installed"
 if [ ! -f "$stamp" ] || [ "$root/setup.py" -nt "$stamp" ]; then
   echo "installing samseg and its dependencies into $venv"
-  "$python" -m pip install --quiet -e "$root[test]"
+  quiet_pip -e "$root[test]"
   touch "$stamp"
 fi
 export PATH="$venv/bin:$PATH"
