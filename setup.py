@@ -10,6 +10,7 @@ CONSOLE_SCRIPTS = {
     "samseg_convert_btcv": "samseg.cli.convert_btcv:main",
     "samseg_convert_transunet": "samseg.cli.convert_transunet:main",
     "samseg_evaluate": "samseg.cli.evaluate:main",
+    "samseg_predict": "samseg.cli.predict:main",
 }
 
 setup(

@@ -1,0 +1,96 @@
+"""Find the cases to predict in what the user passed as INPUT.
+
+Each INPUT path may be
+
+- a folder of ``CASE_XXXX<file_ending>`` files (nnU-Net's layout; XXXX the channel index),
+  grouped into cases by the dataset's channel count; every case must have all channels;
+- a folder whose sub-folders each hold one DICOM series (one case per sub-folder, named
+  after it), or a folder that is itself one DICOM series (a case named after the folder);
+- a single image file (one case, single-channel datasets only), named after the file with
+  its ending and any ``_XXXX`` channel suffix removed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import SimpleITK as sitk
+
+from samseg.dataset import DatasetDescription
+from samseg.errors import SamsegInputError
+from samseg.io import reader_writer_for
+from samseg.io.registry import READER_WRITERS
+
+_CHANNEL_SUFFIX = re.compile(r"_\d{4}$")
+
+
+def find_cases(
+    inputs: Sequence[str | os.PathLike], description: DatasetDescription
+) -> dict[str, list[Path]]:
+    """Case identifier -> channel files (or DICOM series folders), sorted by identifier.
+
+    Raises:
+        SamsegInputError: a path that does not exist, a case with missing channel files, a
+            folder with nothing to predict, a single file for a multi-channel dataset, or two
+            cases with the same identifier.
+    """
+    cases: dict[str, list[Path]] = {}
+    for path in map(Path, inputs):
+        for identifier, files in _cases_in(path, description).items():
+            if identifier in cases:
+                raise SamsegInputError(
+                    f"{files[0]}: expected one case per identifier, found case {identifier} "
+                    f"also in {cases[identifier][0]}"
+                )
+            cases[identifier] = files
+    return dict(sorted(cases.items()))
+
+
+def _cases_in(path: Path, description: DatasetDescription) -> dict[str, list[Path]]:
+    if path.is_file():
+        return {_file_identifier(path, description): [_single_channel(path, description)]}
+    if not path.is_dir():
+        raise SamsegInputError(
+            f"{path}: expected a folder of CASE_XXXX{description.file_ending} files, an image "
+            "file or a DICOM series folder, found no such file or folder"
+        )
+    listed = description.list_cases(path, None)
+    if listed:
+        return {case.identifier: list(case.images) for case in listed}
+    if _is_dicom_series(path):
+        return {path.name: [_single_channel(path, description)]}
+    series = sorted(p for p in path.iterdir() if p.is_dir() and _is_dicom_series(p))
+    if series:
+        return {folder.name: [_single_channel(folder, description)] for folder in series}
+    raise SamsegInputError(
+        f"{path}: expected CASE_XXXX{description.file_ending} image files or DICOM series "
+        f"folders, found neither among {len(list(path.iterdir()))} entries"
+    )
+
+
+def _single_channel(path: Path, description: DatasetDescription) -> Path:
+    """``path`` as the one channel of a case; multi-channel datasets need CASE_XXXX files."""
+    if description.num_channels != 1:
+        raise SamsegInputError(
+            f"{path}: expected CASE_XXXX{description.file_ending} files with the "
+            f"{description.num_channels} channels {list(description.channel_names)} of this "
+            "dataset, found a single image"
+        )
+    reader_writer_for(path)
+    return path
+
+
+def _file_identifier(path: Path, description: DatasetDescription) -> str:
+    """File name without its ending (the dataset's or a known image ending) and ``_XXXX``."""
+    name = path.name
+    known = {e for rw in READER_WRITERS.values() for e in rw.supported_file_endings}
+    endings = sorted({description.file_ending, *known}, key=len, reverse=True)
+    stem = next((name[: -len(e)] for e in endings if name.endswith(e)), path.stem)
+    return _CHANNEL_SUFFIX.sub("", stem)
+
+
+def _is_dicom_series(folder: Path) -> bool:
+    return bool(sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder)))

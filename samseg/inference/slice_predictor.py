@@ -1,0 +1,399 @@
+"""SlicePredictor: whole volumes segmented slice by slice, written in their raw geometry.
+
+For each case: :func:`~samseg.preprocessing.preprocess_case` (as in training, no label),
+then groups of slices stream through the networks: SAM inputs with context neighbours
+(:func:`~samseg.slices.sam_input_slices`), resized or cut into windows
+(:class:`~samseg.inference.tiling.PlaneTiling`), optionally mirrored (in-plane flips), every
+network of the ensemble called, softmax (sigmoid for region-based labels) probabilities
+averaged, then resampled in-plane to the raw crop and labelled
+(:class:`~samseg.inference.export.SegmentationExporter`). See documentation/inference.md.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from samseg.dataset import DatasetDescription
+from samseg.errors import SamsegInputError
+from samseg.inference import output_files
+from samseg.inference.export import SegmentationExporter
+from samseg.inference.model_loading import DEFAULT_CHECKPOINT, ModelFolder, load_trained_network
+from samseg.inference.network import SliceBatch, SliceNetwork, call_hook, evaluation_mode
+from samseg.inference.postprocessing import keep_largest_component_per_label
+from samseg.inference.precision import prepare_networks
+from samseg.inference.tiling import PlaneTiling, ProbabilityAccumulator
+from samseg.io import ImageGeometry, ImageReaderWriter, reader_writer_for
+from samseg.models import has_lora, merge_lora
+from samseg.planning.plans import Plans
+from samseg.preprocessing import CaseProperties, PreprocessedCase, preprocess_case
+from samseg.preprocessing.storage import StoredCase
+from samseg.slices import sam_input_slices
+
+MIRROR_FLIPS: tuple[tuple[int, ...], ...] = ((), (3,), (2,), (2, 3))
+"""Test-time flips of a (B, 3, S, S) batch: none, columns, rows, both."""
+
+CPU_IMAGES_PER_BATCH_AT_512 = 4
+"""Automatic CPU batch size at 512-pixel inputs; scaled by (512 / S)^2 for other sizes."""
+
+
+@dataclass(frozen=True)
+class PredictedCase:
+    """The prediction of one case in its raw geometry.
+
+    Attributes:
+        segmentation: (z, y, x) label values, uint8 (int16 beyond 255), the raw image's shape.
+        geometry: the raw image's spacing, origin and direction.
+        probabilities: (C, z, y, x) float32 class probabilities (region probabilities for
+            region-based labels), or ``None`` when not asked for.
+        properties: how the case was preprocessed (crop box, shapes, transpose).
+    """
+
+    segmentation: np.ndarray
+    geometry: ImageGeometry
+    probabilities: np.ndarray | None
+    properties: CaseProperties
+
+
+class SlicePredictor:
+    """Predicts cases with an ensemble of slice networks (see the module docstring)."""
+
+    def __init__(
+        self,
+        networks: Sequence[Any],
+        plans: Plans,
+        configuration: str,
+        description: DatasetDescription,
+        *,
+        device: torch.device | str = "cpu",
+        use_mirroring: bool = True,
+        step_size: float | None = None,
+        batch_size: int | None = None,
+        precision: str = "fp32",
+        show_progress: bool = True,
+        largest_component: bool = False,
+        source: Mapping[str, Any] | None = None,
+    ) -> None:
+        """
+        Args:
+            networks: SamSegmenters or other slice networks (see ``samseg.inference.network``);
+                their probabilities are averaged. Modules are moved to ``device``; their
+                train/eval flags are restored after each prediction.
+            plans: the plans the networks were trained with.
+            configuration: name of the plans configuration (``2d_512``).
+            description: the dataset.json the networks were trained with.
+            device: where the networks run (``cpu``, ``cuda``, ``mps``).
+            use_mirroring: average over in-plane flips (4 passes per input).
+            step_size: sliding-window step as a fraction of the input size; ``None``: the
+                configuration's ``sliding_window_step``.
+            batch_size: network inputs per call; ``None``: the configuration's batch size on
+                a GPU, at most 4 * (512 / S)^2 on the CPU.
+            precision: ``fp32``, ``bf16`` or ``int8`` (see ``samseg.inference.precision``).
+            show_progress: a progress bar per case.
+            largest_component: keep only the largest connected component of each label.
+            source: JSON-able description of where the networks come from, recorded in
+                ``prediction_settings.json``.
+
+        Raises:
+            SamsegInputError: an unknown configuration or precision, no networks, or
+                networks whose input size or class count do not fit the plans.
+        """
+        self.plans = plans
+        self.configuration_name = configuration
+        self.configuration = plans.configuration(configuration)
+        self.description = description
+        self.device = torch.device(device)
+        self.use_mirroring = use_mirroring
+        self.step_size = self.configuration.sliding_window_step if step_size is None else step_size
+        if not 0 < self.step_size <= 1:
+            raise SamsegInputError(f"step_size: expected 0 < step <= 1, found {self.step_size}")
+        if not networks:
+            raise SamsegInputError("networks: expected at least one network, found none")
+        self.precision = precision
+        self.networks: list[SliceNetwork] = prepare_networks(networks, precision, self.device)
+        self.input_size = self._check_networks()
+        self.batch_size = self._batch_size(batch_size)
+        self.show_progress = show_progress
+        self.largest_component = largest_component
+        self.source = dict(source or {})
+
+    @classmethod
+    def from_model_folder(
+        cls,
+        folder: str | os.PathLike,
+        folds: Sequence[int | str] | None = None,
+        checkpoint_name: str = DEFAULT_CHECKPOINT,
+        **kwargs: Any,
+    ) -> SlicePredictor:
+        """A predictor for a trained model folder, one network per fold (an ensemble).
+
+        Args:
+            folder: ``RESULTS/DatasetXXX_Name/{Trainer}__{Plans}__{configuration}``.
+            folds: folds to use (``[0]``, ``[0, 1, 2, 3, 4]``, ``["all"]``); ``None``: every
+                fold folder holding ``checkpoint_name``.
+            checkpoint_name: ``checkpoint_final.pth``, ``checkpoint_best.pth``, ...
+            **kwargs: keyword arguments of the constructor (device, precision, ...).
+
+        Raises:
+            SamsegInputError: a missing folder, plans, dataset.json, fold or checkpoint, or a
+                checkpoint that is not a samseg checkpoint (each message names the file).
+        """
+        model = ModelFolder.open(folder)
+        checkpoints = model.checkpoints(folds, checkpoint_name)
+        networks = []
+        for path in checkpoints:
+            network = load_trained_network(path)
+            if has_lora(network):
+                merge_lora(network)
+            networks.append(network)
+        source = {"model_folder": str(model.folder), "checkpoints": [str(p) for p in checkpoints]}
+        return cls(
+            networks, model.plans, model.configuration, model.description, source=source, **kwargs
+        )
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """JSON-able record of how this predictor predicts."""
+        return {
+            **self.source,
+            "configuration": self.configuration_name,
+            "num_networks": len(self.networks),
+            "device": str(self.device),
+            "precision": self.precision,
+            "use_mirroring": self.use_mirroring,
+            "step_size": self.step_size,
+            "batch_size": self.batch_size,
+            "largest_component": self.largest_component,
+        }
+
+    def predict_case(
+        self,
+        image_paths: Sequence[str | os.PathLike],
+        *,
+        return_probabilities: bool = False,
+        reader_writer: ImageReaderWriter | None = None,
+        name: str | None = None,
+    ) -> PredictedCase:
+        """Preprocess and predict one case from its channel files (or DICOM series folder).
+
+        Args:
+            image_paths: one file per channel, in channel order.
+            return_probabilities: also return (C, z, y, x) probabilities (memory!).
+            reader_writer: reader for the files; default: the dataset's for files with its
+                file ending, else chosen by the path.
+            name: shown on the progress bar.
+
+        Raises:
+            SamsegInputError: unreadable or inconsistent images (naming the file).
+        """
+        image_paths = [Path(p) for p in image_paths]
+        reader = reader_writer or self._reader_for(image_paths[0])
+        case = preprocess_case(image_paths, None, self.plans, reader)
+        return self.predict_preprocessed(
+            case, return_probabilities=return_probabilities, name=name or image_paths[0].name
+        )
+
+    def predict_preprocessed(
+        self,
+        case: PreprocessedCase | StoredCase,
+        *,
+        return_probabilities: bool = False,
+        name: str = "case",
+    ) -> PredictedCase:
+        """Predict a case already preprocessed with these plans (in memory or stored).
+
+        Args:
+            case: ``data`` (c, slices, R, C) 0-255 (numpy or blosc2) and ``properties``.
+            return_probabilities: also return (C, z, y, x) probabilities.
+            name: shown on the progress bar.
+        """
+        num_slices, rows, columns = (int(n) for n in case.data.shape[1:])
+        tiling = PlaneTiling.plan(
+            (rows, columns),
+            self.input_size,
+            self.configuration.large_slice_handling,
+            self.step_size,
+        )
+        exporter = SegmentationExporter(
+            case.properties,
+            self.plans.label_handling,
+            self.plans.label_handling.num_classes,
+            keep_probabilities=return_probabilities,
+        )
+        group = max(1, self.batch_size // tiling.tiles_per_slice)
+        progress = tqdm(
+            total=num_slices, desc=name, unit="slice", disable=not self.show_progress, leave=False
+        )
+        with progress, torch.inference_mode(), evaluation_mode(self.networks):
+            for network in self.networks:
+                call_hook(network, "begin_case", case)
+            for start in range(0, num_slices, group):
+                centers = list(range(start, min(start + group, num_slices)))
+                probabilities = self._slice_probabilities(case.data, centers, tiling)
+                exporter.add(start, probabilities.float().cpu().numpy())
+                progress.update(len(centers))
+        segmentation = exporter.segmentation()
+        if self.largest_component:
+            segmentation = keep_largest_component_per_label(segmentation)
+        return PredictedCase(
+            segmentation=segmentation,
+            geometry=case.properties.geometry,
+            probabilities=exporter.probabilities() if return_probabilities else None,
+            properties=case.properties,
+        )
+
+    def predict_to_files(
+        self,
+        cases: Mapping[str, Sequence[str | os.PathLike]],
+        output_folder: str | os.PathLike,
+        *,
+        save_probabilities: bool = False,
+        continue_prediction: bool = False,
+        num_parts: int = 1,
+        part_id: int = 0,
+    ) -> list[Path]:
+        """Predict ``cases`` (identifier -> channel files) into ``output_folder``.
+
+        Writes ``CASE<file_ending>`` per case (atomically, with the input's geometry), with
+        ``save_probabilities`` also ``CASE.npz`` and ``CASE.json``, and the run record
+        (plans.json, dataset.json, prediction_settings.json); see
+        ``samseg.inference.output_files``.
+
+        Args:
+            cases: identifier -> image paths, e.g. from ``samseg.inference.find_cases``.
+            output_folder: created if missing.
+            save_probabilities: also write the probabilities.
+            continue_prediction: skip cases whose outputs already exist.
+            num_parts, part_id: predict only every num_parts-th case from part_id on (sorted
+                identifiers), to split a run over processes or machines.
+
+        Returns:
+            The segmentation files of this part's cases, sorted by identifier.
+
+        Raises:
+            SamsegInputError: an output folder that cannot be written, a missing or
+                unreadable input (naming the file), or invalid parts.
+        """
+        folder = Path(output_folder)
+        identifiers = output_files.select_part(list(cases), num_parts, part_id)
+        selected = {identifier: [Path(p) for p in cases[identifier]] for identifier in identifiers}
+        output_files.check_inputs_exist(selected)
+        output_files.prepare_output_folder(folder)
+        output_files.write_run_record(folder, self.plans, self.description, self.settings)
+        ending = self.description.file_ending
+        writer = self.description.image_reader_writer()
+        written = []
+        for index, (identifier, paths) in enumerate(selected.items(), start=1):
+            target = output_files.output_file(folder, identifier, ending)
+            written.append(target)
+            if continue_prediction and output_files.is_complete(
+                folder, identifier, ending, save_probabilities
+            ):
+                continue
+            predicted = self.predict_case(
+                paths,
+                return_probabilities=save_probabilities,
+                name=f"{identifier} ({index}/{len(selected)})",
+            )
+            if save_probabilities:
+                output_files.write_probabilities(
+                    folder,
+                    identifier,
+                    predicted.probabilities,
+                    predicted.properties,
+                    self.plans.label_handling.class_names,
+                )
+            writer.write_segmentation(predicted.segmentation, target, predicted.geometry)
+        return written
+
+    def _slice_probabilities(
+        self, data: Any, centers: list[int], tiling: PlaneTiling
+    ) -> torch.Tensor:
+        """(C, len(centers), R, C) mean probabilities of the slices ``centers``."""
+        context = self.configuration.context_slices
+        images = torch.from_numpy(sam_input_slices(data, centers, context)).to(self.device)
+        windows = tiling.windows or (None,)
+        tiles = [(position, window) for position in range(len(centers)) for window in windows]
+        num_classes = self.plans.label_handling.num_classes
+        accumulator = ProbabilityAccumulator(tiling, len(centers), num_classes, self.device)
+        flips = MIRROR_FLIPS if self.use_mirroring else ((),)
+        for first in range(0, len(tiles), self.batch_size):
+            chunk = tiles[first : first + self.batch_size]
+            positions = [position for position, _ in chunk]
+            chunk_windows = tuple(window for _, window in chunk)
+            inputs = tiling.cut(images[positions], chunk_windows)
+            for flip in flips:
+                batch = SliceBatch(
+                    tuple(centers[p] for p in positions), chunk_windows, flip, tiling
+                )
+                flipped = inputs.flip(flip) if flip else inputs
+                for network in self.networks:
+                    call_hook(network, "begin_batch", batch)
+                    logits = self._logits(network, flipped)
+                    logits = logits.flip(flip) if flip else logits
+                    probabilities = self._activation(tiling.uncut(logits))
+                    accumulator.add(probabilities, positions, chunk_windows)
+        return accumulator.result()
+
+    def _logits(self, network: SliceNetwork, images: torch.Tensor) -> torch.Tensor:
+        """Call ``network`` and check that it returned (N, C, S, S) logits."""
+        logits = network(images)
+        expected = (len(images), self.plans.label_handling.num_classes, *images.shape[-2:])
+        if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:
+            found = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits)
+            raise ValueError(
+                f"{type(network).__name__}: expected (B, C, S, S) logits {expected}, found {found}"
+            )
+        return logits.float()
+
+    def _activation(self, logits: torch.Tensor) -> torch.Tensor:
+        """Softmax over classes, or sigmoid per region for region-based labels."""
+        if self.plans.label_handling.regions_class_order is not None:
+            return torch.sigmoid(logits)
+        return torch.softmax(logits, dim=1)
+
+    def _check_networks(self) -> int:
+        """The networks' common input size, checked against the plans."""
+        expected_classes = self.plans.label_handling.num_classes
+        sizes = {int(network.input_size) for network in self.networks}
+        if len(sizes) != 1:
+            raise SamsegInputError(
+                f"networks: expected one input size for the whole ensemble, found {sorted(sizes)}"
+            )
+        size = sizes.pop()
+        if size != self.configuration.input_size:
+            raise SamsegInputError(
+                f"configuration {self.configuration_name}: expected networks with input size "
+                f"{self.configuration.input_size}, found {size}"
+            )
+        for network in self.networks:
+            if int(network.num_classes) != expected_classes:
+                raise SamsegInputError(
+                    f"networks: expected {expected_classes} output classes (the plans' "
+                    f"{list(self.plans.label_handling.class_names)}), found {network.num_classes}"
+                )
+        return size
+
+    def _batch_size(self, requested: int | None) -> int:
+        """``requested``, or the automatic batch size (see the constructor)."""
+        if requested is not None:
+            if requested < 1:
+                raise SamsegInputError(f"batch_size: expected >= 1, found {requested}")
+            return requested
+        if self.device.type != "cpu":
+            return self.configuration.batch_size
+        cpu_limit = round(CPU_IMAGES_PER_BATCH_AT_512 * (512 / self.input_size) ** 2)
+        return max(1, min(self.configuration.batch_size, cpu_limit))
+
+    def _reader_for(self, path: Path) -> ImageReaderWriter:
+        """The dataset's reader for files with its ending; else the reader for ``path``."""
+        if path.is_file() and path.name.endswith(self.description.file_ending):
+            return self.description.image_reader_writer()
+        return reader_writer_for(path)

@@ -1,0 +1,87 @@
+"""Fixtures: a tiny raw test set and a model folder of untrained vit_tiny networks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from samseg.dataset import DatasetDescription
+from samseg.io import write_json
+from samseg.models import LoraSettings
+from samseg.models.spec import NetworkSpec
+from samseg.paths import model_folder
+from samseg.planning.plans import Plans
+from tests.inference.helpers import blocky_case, make_description, make_plans, write_image
+
+DATASET = "Dataset950_Inference"
+TRAINER = "SAMLoRATrainer"
+CONFIGURATION = "2d_64"
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny networks run fastest on one thread (and do not suffer from a busy second core)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A model folder written in the training engine's format."""
+
+    folder: Path
+    plans: Plans
+    description: DatasetDescription
+
+
+@pytest.fixture
+def trained_model(roots) -> TrainedModel:
+    """``RESULTS/Dataset950_Inference/SAMLoRATrainer__samsegPlans__2d_64`` with folds 0 and 1:
+    vit_tiny at 64 px, 4 classes, LoRA on q and v, random weights (seeded)."""
+    plans = make_plans(input_size=64, large_slice_handling="sliding_window", batch_size=4)
+    description = make_description(plans)
+    spec = NetworkSpec(
+        model_type="vit_tiny",
+        input_size=64,
+        num_classes=4,
+        lora=LoraSettings(rank=2, targets=("q", "v")),
+    )
+    folder = model_folder(DATASET, TRAINER, "samsegPlans", CONFIGURATION)
+    folder.mkdir(parents=True)
+    plans.save(folder / "plans.json")
+    write_json(description.to_json(), folder / "dataset.json")
+    for fold in (0, 1):
+        torch.manual_seed(fold)
+        network = spec.build()
+        with torch.no_grad():
+            for parameter in network.parameters():
+                parameter.add_(0.05 * torch.randn_like(parameter))
+        (folder / f"fold_{fold}").mkdir()
+        torch.save(
+            {
+                "network_weights": network.state_dict(),
+                "network": spec.to_json(),
+                "trainer_name": TRAINER,
+                "configuration": CONFIGURATION,
+                "plans_name": "samsegPlans",
+                "current_epoch": 1,
+                "optimizer_state": {},
+            },
+            folder / f"fold_{fold}" / "checkpoint_final.pth",
+        )
+    return TrainedModel(folder, plans, description)
+
+
+@pytest.fixture
+def test_images(tmp_path) -> Path:
+    """``imagesTs`` with three single-channel cases of different shapes (RAS-stored)."""
+    folder = tmp_path / "imagesTs"
+    for index, shape in enumerate([(5, 40, 90), (4, 36, 44), (6, 70, 50)]):
+        image, _ = blocky_case(shape, seed=index)
+        write_image(folder / f"case{index}_0000.nii.gz", image, (3.0, 0.8, 0.8))
+    return folder
