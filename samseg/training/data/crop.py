@@ -15,10 +15,10 @@ def crop_origin(
     """Top-left corner (row, column) of a ``size`` x ``size`` training patch in a slice.
 
     Along an axis at least ``size`` long the patch lies inside the slice; along a shorter axis
-    it is centred on the slice (and padded later). Without ``value`` the position is uniform;
-    with it, the patch is centred on a random voxel of ``label == value`` as far as staying
-    inside the slice allows (that voxel is always inside the patch), as nnU-Net centres its
-    foreground-oversampled patches.
+    it is centred on the slice, the odd pixel of padding after it, as the predictor pads.
+    Without ``value`` the position is uniform; with it, the patch is centred on a random voxel
+    of ``label == value`` as far as staying inside the slice allows (that voxel is always
+    inside the patch), as nnU-Net centres its foreground-oversampled patches.
 
     Args:
         shape: (rows, columns) of the slice, pixels.
@@ -27,7 +27,7 @@ def crop_origin(
         label: (rows, columns) labels of the slice, needed with ``value``.
         value: label value to centre on; a value absent from ``label`` is ignored.
     """
-    lows = [min(0, (n - size) // 2) for n in shape]
+    lows = [min(0, -((size - n) // 2)) for n in shape]
     highs = [max(n - size, low) for n, low in zip(shape, lows, strict=True)]
     if value is not None and label is not None:
         voxels = np.flatnonzero(label == value)

@@ -1,13 +1,12 @@
 """Resizing 2D slices to SAM's square input, in numpy (no torch threads in loader workers).
 
-- Images: separable linear interpolation with pixel centres aligned (``align_corners=False``),
-  antialiased when shrinking: the triangle filter is widened by the shrink factor, as PIL and
-  ``torch.nn.functional.interpolate(mode="bilinear", antialias=True)`` do; enlarging is plain
-  bilinear interpolation. The result equals that torch call up to float32 rounding.
+- Images: separable linear interpolation with pixel centres aligned, equal (up to float32
+  rounding) to ``torch.nn.functional.interpolate(mode="bilinear", align_corners=False)``, the
+  call the predictor resizes slices with (``samseg.inference.tiling``).
 - Labels: nearest neighbour with pixel centres aligned, as
   ``torch.nn.functional.interpolate(mode="nearest-exact")``.
 
-Training ("resize" configurations) and prediction resize slices with these rules, so the model
+Training ("resize" configurations) and prediction resize slices the same way, so the model
 sees at inference exactly the kind of input it was trained on.
 """
 
@@ -17,28 +16,28 @@ import numpy as np
 
 
 def linear_resize_weights(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Source indices and weights of antialiased linear resizing along one axis.
+    """Source indices and weights of linear resizing along one axis.
+
+    Output pixel o samples the input at ``(o + 0.5) * in_size / out_size - 0.5``, clamped to
+    the first and last input pixels (``align_corners=False``).
 
     Args:
         in_size: input length, pixels.
         out_size: output length, pixels.
 
     Returns:
-        (indices, weights), both (out_size, taps): output pixel o is
-        ``sum_k weights[o, k] * input[indices[o, k]]``; unused taps have weight 0. Weights are
-        float32 and sum to 1 per output pixel.
+        (indices, weights), both (out_size, 2): output pixel o is
+        ``weights[o, 0] * input[indices[o, 0]] + weights[o, 1] * input[indices[o, 1]]``;
+        weights are float32.
     """
-    scale = in_size / out_size
-    support = max(scale, 1.0)
-    centers = (np.arange(out_size) + 0.5) * scale
-    first = np.maximum((centers - support + 0.5).astype(np.int64), 0)
-    last = np.minimum((centers + support + 0.5).astype(np.int64), in_size)
-    taps = int((last - first).max())
-    indices = first[:, None] + np.arange(taps)[None, :]
-    distance = (indices - centers[:, None] + 0.5) / support
-    weights = np.clip(1 - np.abs(distance), 0, None) * (indices < last[:, None])
-    weights /= weights.sum(axis=1, keepdims=True)
-    return np.minimum(indices, in_size - 1), weights.astype(np.float32)
+    scale = np.float32(in_size / out_size)  # float32 arithmetic, as torch's CPU kernel
+    centers = np.arange(out_size, dtype=np.float32) + np.float32(0.5)
+    positions = np.maximum(centers * scale - np.float32(0.5), np.float32(0))
+    low = np.minimum(positions.astype(np.int64), in_size - 1)
+    fraction = positions - low
+    indices = np.stack([low, np.minimum(low + 1, in_size - 1)], axis=1)
+    weights = np.stack([1 - fraction, fraction], axis=1).astype(np.float32)
+    return indices, weights
 
 
 def resize_images(

@@ -4,11 +4,18 @@ Per sample: draw a slice (:class:`SliceSampler`), read just it and its context n
 (``sam_input_slices`` on the lazily decompressed blosc2 array, as the predictor does), and
 bring it to the source size of the augmentation:
 
-- ``resize`` configurations: the whole slice is resized to S x S (images antialiased
-  bilinear, labels nearest; ``samseg.training.data.resize``), as at inference;
-- ``sliding_window`` configurations: a P x P region at full resolution around an S x S patch
-  (``crop_origin``: random, or centred on a voxel of the oversampled class), zero-padded
-  outside the slice; P >= S leaves room for rotation and zoom.
+- ``resize`` configurations, and slices of ``sliding_window`` configurations that fit into
+  S x S: the whole slice is resized to S x S (images bilinear, labels nearest;
+  ``samseg.training.data.resize``), exactly as the predictor treats them
+  (``samseg.inference.tiling``);
+- larger slices of ``sliding_window`` configurations: an S x S patch at full resolution
+  (``crop_origin``: random, or centred on a voxel of the oversampled class), a short side
+  zero-padded as the predictor pads it.
+
+In ``sliding_window`` configurations spatial augmentation takes a P x P source around the
+S x S view (``source_size``) so that rotated corners hold data: the region around the patch
+(or around a resized slice), zeros outside the slice. ``resize`` configurations rotate the
+S x S resized slice itself; corners from outside it are zeros there as well.
 
 Then the batchgenerators transforms run (under this worker's own random state) and the labels
 become class indices.
@@ -79,11 +86,8 @@ class SliceBatchGenerator(SlimDataLoaderBase):
         self.targets = targets
         size = configuration.input_size
         self.transforms = build_transforms(augmentation, patch_size=size)
-        self.source_size = (
-            size
-            if configuration.large_slice_handling == "resize"
-            else source_size(augmentation, size)
-        )
+        resizes_all = configuration.large_slice_handling == "resize"
+        self.source_size = size if resizes_all else source_size(augmentation, size)
         self.seed = seed
         self.rank = rank
         self.sampler = SliceSampler(properties, foreground_oversampling)
@@ -124,14 +128,14 @@ class SliceBatchGenerator(SlimDataLoaderBase):
             case.data, [sample.slice_index], self.configuration.context_slices
         )[0]
         label = np.asarray(case.label[0, sample.slice_index])
-        size = self.source_size
-        if self.configuration.large_slice_handling == "resize":
-            resize_images(image, (size, size), out=image_out)
-            label_out[...] = resize_labels(label, (size, size))
-            return
-        patch = self.configuration.input_size
-        top, left = crop_origin(label.shape, patch, rng, label, sample.foreground_value)
+        patch, size = self.configuration.input_size, self.source_size
         margin = (size - patch) // 2
+        if self.configuration.large_slice_handling == "resize" or max(label.shape) <= patch:
+            image = resize_images(image, (patch, patch))
+            label = resize_labels(label, (patch, patch))
+            top = left = 0
+        else:
+            top, left = crop_origin(label.shape, patch, rng, label, sample.foreground_value)
         padded_crop(image, top - margin, left - margin, size, out=image_out)
         padded_crop(label, top - margin, left - margin, size, out=label_out)
 

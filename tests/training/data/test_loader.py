@@ -90,6 +90,21 @@ def test_sliding_window_batches_are_full_resolution_crops_padded_when_small(stor
         assert found
 
 
+def test_sliding_window_slices_that_fit_are_resized_as_at_inference(store) -> None:
+    data, label = ramp_case(0, shape=(3, 12, 14))
+    folder = store({"case0": (data, label)})
+    stream = loader(
+        folder,
+        case_ids=["case0"],
+        configuration=configuration(16, "sliding_window", context_slices=0),
+        augmentation=AugmentationSettings.none(),
+    )
+    stored = load_case(folder, "case0").data[0]
+    resized = [resize_images(stored[s], (16, 16)) for s in range(3)]
+    for image in take(stream, 1)[0]["images"].numpy():
+        assert any(np.allclose(image[0], candidate) for candidate in resized)
+
+
 def test_same_seed_gives_the_same_batches_and_another_seed_or_rank_others(store) -> None:
     folder = store()
 
