@@ -1,0 +1,131 @@
+"""Training checkpoints: plain tensors and JSON-able metadata, written atomically.
+
+A checkpoint is a dict that ``torch.load(..., weights_only=True)`` reads back without
+unpickling any object:
+
+- ``network_weights``: the network's state dict (LoRA layers kept, peft's names).
+- ``network``: :meth:`samseg.models.spec.NetworkSpec.to_json`, enough to rebuild the network.
+- ``trainer_name``, ``init_args`` (JSON-able constructor arguments), ``plans_name``,
+  ``configuration``, ``fold``.
+- ``current_epoch``: number of finished epochs (training resumes at this epoch index).
+- ``optimizer_state``, ``lr_scheduler_state``, ``grad_scaler_state``: their state dicts.
+- ``logging``: the training history (:class:`samseg.training.progress.TrainingHistory`).
+- ``rng_state``: torch CPU (and CUDA) generator states as uint8 tensors, numpy's and Python's
+  as JSON-able lists.
+
+Files are written under a temporary name and renamed (``samseg.io.atomic_output``), so a
+killed run leaves either the previous checkpoint or the new one, never half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from samseg.errors import SamsegInputError
+from samseg.io import atomic_output
+
+CHECKPOINT_FINAL = "checkpoint_final.pth"
+CHECKPOINT_LATEST = "checkpoint_latest.pth"
+CHECKPOINT_BEST = "checkpoint_best.pth"
+RESUME_ORDER = (CHECKPOINT_FINAL, CHECKPOINT_LATEST, CHECKPOINT_BEST)
+"""Which checkpoint ``--c`` continues from: the first of these that exists."""
+
+REQUIRED_KEYS = (
+    "network_weights",
+    "network",
+    "trainer_name",
+    "init_args",
+    "plans_name",
+    "configuration",
+    "fold",
+    "current_epoch",
+    "optimizer_state",
+    "lr_scheduler_state",
+    "grad_scaler_state",
+    "logging",
+    "rng_state",
+)
+
+
+def capture_rng_state() -> dict[str, Any]:
+    """The torch, numpy and Python random generator states of this process.
+
+    Returns:
+        ``{"torch_cpu": uint8 tensor, "torch_cuda": [uint8 tensor per device],
+        "numpy": [name, keys, pos, has_gauss, cached_gaussian], "python": [version,
+        internal state, gauss_next]}``, all loadable with ``weights_only=True``.
+    """
+    name, keys, position, has_gauss, cached = np.random.get_state()
+    version, internal, gauss_next = random.getstate()
+    return {
+        "torch_cpu": torch.get_rng_state(),
+        "torch_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        "numpy": [str(name), keys.tolist(), int(position), int(has_gauss), float(cached)],
+        "python": [version, list(internal), gauss_next],
+    }
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    """Set the generators to a state from :func:`capture_rng_state`."""
+    torch.set_rng_state(state["torch_cpu"])
+    cuda_states = state.get("torch_cuda") or []
+    if cuda_states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda_states[: torch.cuda.device_count()])
+    name, keys, position, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), position, has_gauss, cached))
+    version, internal, gauss_next = state["python"]
+    random.setstate((version, tuple(internal), gauss_next))
+
+
+def save_checkpoint(checkpoint: dict[str, Any], path: str | os.PathLike) -> None:
+    """Write ``checkpoint`` to ``path`` atomically (temporary file, then rename)."""
+    missing = [key for key in REQUIRED_KEYS if key not in checkpoint]
+    if missing:
+        raise ValueError(f"a training checkpoint needs the keys {missing}, found none of them")
+    with atomic_output(path) as temporary:
+        torch.save(checkpoint, temporary)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a training checkpoint onto the CPU with ``weights_only=True``.
+
+    Raises:
+        SamsegInputError: the file is missing, unreadable, or lacks a required entry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SamsegInputError(f"{path}: expected a training checkpoint, found no such file")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise SamsegInputError(
+            f"{path}: expected a samseg training checkpoint readable with "
+            f"torch.load(weights_only=True), found: {error}"
+        ) from None
+    if not isinstance(checkpoint, dict):
+        raise SamsegInputError(
+            f"{path}: expected a samseg training checkpoint (a dict), "
+            f"found a {type(checkpoint).__name__}"
+        )
+    missing = [key for key in REQUIRED_KEYS if key not in checkpoint]
+    if missing:
+        raise SamsegInputError(
+            f"{path}: expected a samseg training checkpoint with the entries "
+            f"{', '.join(REQUIRED_KEYS)}, found no {', '.join(missing)}"
+        )
+    return checkpoint
+
+
+def resume_checkpoint(fold_folder: str | os.PathLike) -> Path | None:
+    """The checkpoint ``--c`` continues from (final, else latest, else best), if any."""
+    for name in RESUME_ORDER:
+        candidate = Path(fold_folder) / name
+        if candidate.is_file():
+            return candidate
+    return None

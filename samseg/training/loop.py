@@ -1,0 +1,151 @@
+"""The inner loops of an epoch: optimisation steps over training batches, then the loss and
+pseudo-Dice counts over validation batches."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from samseg.training.loss import pseudo_dice
+
+
+@dataclass(frozen=True)
+class TrainEpochResult:
+    """What the training part of an epoch measured.
+
+    Attributes:
+        mean_loss: mean training loss over the iterations.
+        seconds: wall time of the training part, seconds.
+        data_wait_seconds: time spent waiting for the next batch, seconds.
+    """
+
+    mean_loss: float
+    seconds: float
+    data_wait_seconds: float
+
+    @property
+    def data_wait_share(self) -> float:
+        """Share (0-1) of the training time spent waiting for data."""
+        return self.data_wait_seconds / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class ValidationEpochResult:
+    """Loss and arg-max counts over the validation batches of an epoch.
+
+    Attributes:
+        mean_loss: mean loss over the batches.
+        counts: (3, C) int64 pixel counts per class (background at index 0), summed over
+            every batch: true positives, false positives, false negatives.
+    """
+
+    mean_loss: float
+    counts: torch.Tensor
+
+
+def foreground_pseudo_dice(counts: torch.Tensor) -> list[float]:
+    """Pseudo-Dice ``2 tp / (2 tp + fp + fn)`` of each foreground class (NaN where 0 / 0).
+
+    Args:
+        counts: (3, C) true positives, false positives, false negatives per class.
+    """
+    tp, fp, fn = counts[:, 1:].double()
+    denominator = 2 * tp + fp + fn
+    return [
+        2 * t / d if d > 0 else math.nan
+        for t, d in zip(tp.tolist(), denominator.tolist(), strict=True)
+    ]
+
+
+class OptimisationStep:
+    """One training iteration: forward, loss, backward (scaled for fp16), clipping, optimizer
+    and learning-rate scheduler step."""
+
+    def __init__(
+        self,
+        *,
+        network: nn.Module,
+        loss: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        grad_scaler: torch.amp.GradScaler,
+        grad_clip_norm: float,
+        device: torch.device,
+    ) -> None:
+        self.network = network
+        self.loss = loss
+        self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.grad_scaler = grad_scaler
+        self.grad_clip_norm = grad_clip_norm
+        self.device = device
+        self.parameters = [p for p in network.parameters() if p.requires_grad]
+
+    def __call__(self, batch: dict) -> float:
+        """Train on ``batch`` (``images`` (B, 3, S, S) 0-255, ``target`` (B, S, S) int64);
+        return the loss before the step."""
+        images = batch["images"].to(self.device, non_blocking=True)
+        target = batch["target"].to(self.device, non_blocking=True)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss(self.network(images).logits, target)
+        self.grad_scaler.scale(loss).backward()
+        self.grad_scaler.unscale_(self.optimizer)
+        nn.utils.clip_grad_norm_(self.parameters, self.grad_clip_norm)
+        self.grad_scaler.step(self.optimizer)
+        self.grad_scaler.update()
+        self.scheduler.step()
+        return float(loss.detach())
+
+
+def train_epoch(
+    step: OptimisationStep,
+    batches: Iterator[dict],
+    iterations: int,
+    *,
+    label: str,
+    show_progress: bool,
+) -> TrainEpochResult:
+    """Run ``iterations`` optimisation steps on batches drawn from ``batches``."""
+    start = time.perf_counter()
+    waited = 0.0
+    total = 0.0
+    with tqdm(total=iterations, desc=label, unit="it", disable=not show_progress) as bar:
+        for _ in range(iterations):
+            before = time.perf_counter()
+            batch = next(batches)
+            waited += time.perf_counter() - before
+            value = step(batch)
+            total += value
+            bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+            bar.update()
+    return TrainEpochResult(total / max(iterations, 1), time.perf_counter() - start, waited)
+
+
+@torch.no_grad()
+def validation_epoch(
+    network: nn.Module,
+    loss: nn.Module,
+    batches: Iterator[dict],
+    iterations: int,
+    *,
+    num_classes: int,
+    ignore_index: int,
+    device: torch.device,
+) -> ValidationEpochResult:
+    """Loss and pseudo-Dice counts of ``network`` on ``iterations`` batches."""
+    counts = torch.zeros(3, num_classes, dtype=torch.int64)
+    total = 0.0
+    for _ in range(iterations):
+        batch = next(batches)
+        images = batch["images"].to(device, non_blocking=True)
+        target = batch["target"].to(device, non_blocking=True)
+        logits = network(images).logits
+        total += float(loss(logits, target))
+        counts += torch.stack(pseudo_dice(logits, target, num_classes, ignore_index)).cpu()
+    return ValidationEpochResult(total / max(iterations, 1), counts)
