@@ -11,6 +11,7 @@ CONSOLE_SCRIPTS = {
     "samseg_convert_transunet": "samseg.cli.convert_transunet:main",
     "samseg_evaluate": "samseg.cli.evaluate:main",
     "samseg_predict": "samseg.cli.predict:main",
+    "samseg_train": "samseg.cli.train:main",
 }
 
 setup(

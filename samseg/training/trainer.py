@@ -1,0 +1,421 @@
+"""SAMTrainer: the base class of every samseg trainer.
+
+A trainer trains one fold of one plans configuration: prompt-free multi-class SAM, CE + Dice
+loss, AdamW with linear warm-up then poly decay, mixed precision on CUDA, gradient clipping.
+Everything a variant may change is a class attribute; a variant is a small subclass (see
+``samseg/training/trainers/``). The pieces live in their own modules: the epoch loops
+(``loop``), checkpoints (``checkpoints``), the log file (``log_file``), the progress plot
+(``progress``), distributed training (``distributed``) and the final validation
+(``validation``).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from samseg.dataset import DatasetDescription
+from samseg.errors import SamsegInputError
+from samseg.evaluation import EvaluationSummary, format_table
+from samseg.io import write_json
+from samseg.models import LoraSettings, apply_freezing, build_sam, format_parameter_table
+from samseg.models.freezing import FreezingPolicy
+from samseg.models.spec import NetworkSpec
+from samseg.paths import model_folder, preprocessed_root, raw_root
+from samseg.planning.plans import Plans
+from samseg.preprocessing import stored_identifiers
+from samseg.training.amp import choose_mixed_precision
+from samseg.training.checkpoints import (
+    CHECKPOINT_BEST,
+    CHECKPOINT_FINAL,
+    CHECKPOINT_LATEST,
+    capture_rng_state,
+    load_checkpoint,
+    restore_rng_state,
+    save_checkpoint,
+)
+from samseg.training.data import AugmentationSettings, SliceBatchStream, make_slice_loader
+from samseg.training.distributed import DistributedContext, unwrap_model, wrap_model
+from samseg.training.log_file import TrainingLog
+from samseg.training.loop import (
+    OptimisationStep,
+    foreground_pseudo_dice,
+    train_epoch,
+    validation_epoch,
+)
+from samseg.training.loss import IGNORE_INDEX, DiceCELoss
+from samseg.training.lr_schedule import WarmupPolyLR
+from samseg.training.pretrained import resolve_sam_checkpoint
+from samseg.training.progress import TrainingHistory, plot_progress
+from samseg.training.splits import ALL_FOLDS, fold_cases, load_or_create_splits
+from samseg.training.validation import validate_fold
+
+
+class SAMTrainer:
+    """Prompt-free multi-class SAM training; the base class of samseg's trainers.
+
+    Attributes (class level; subclasses override them):
+        num_epochs: epochs to train.
+        num_iterations_per_epoch: optimisation steps per epoch.
+        num_val_iterations_per_epoch: validation batches per epoch (pseudo-Dice).
+        save_every: epochs between ``checkpoint_latest.pth`` writes.
+        initial_lr: peak learning rate, reached after the warm-up.
+        weight_decay: AdamW weight decay.
+        warmup_iterations: iterations of linear warm-up.
+        poly_exponent: exponent of the poly decay after the warm-up.
+        grad_clip_norm: gradient norm clipping threshold.
+        ce_weight, dice_weight: loss = ce_weight * CE + dice_weight * (1 - soft Dice).
+        freezing_policy: which SAM parts train (``full``, ``lora``, ``frozen``).
+        lora: LoRA on the image encoder, or ``None``.
+        model_type: backbone; ``None``: the command line's, else the configuration's.
+        batch_size: slices per optimisation step over all ranks; ``None``: the plans'.
+        augmentation: data augmentation of training batches.
+        foreground_oversampling: share of each batch drawn from slices with foreground.
+        num_workers: data loader worker processes per rank.
+        mixed_precision: bf16 (or fp16 + GradScaler) autocast on CUDA.
+        ema_momentum: momentum of the pseudo-Dice EMA that selects ``checkpoint_best.pth``.
+        seed: seeds the weights' initialisation and the data streams.
+    """
+
+    num_epochs: int = 150
+    num_iterations_per_epoch: int = 250
+    num_val_iterations_per_epoch: int = 50
+    save_every: int = 10
+    initial_lr: float = 1e-4
+    weight_decay: float = 0.01
+    warmup_iterations: int = 250
+    poly_exponent: float = 0.9
+    grad_clip_norm: float = 12.0
+    ce_weight: float = 0.2
+    dice_weight: float = 0.8
+    freezing_policy: FreezingPolicy = "full"
+    lora: LoraSettings | None = None
+    model_type: str | None = None
+    batch_size: int | None = None
+    augmentation: AugmentationSettings = AugmentationSettings()
+    foreground_oversampling: float = 0.33
+    num_workers: int = 2
+    mixed_precision: bool = True
+    ema_momentum: float = 0.9
+    seed: int = 12345
+
+    def __init__(
+        self,
+        *,
+        plans: Plans,
+        configuration: str,
+        fold: int | str,
+        device: torch.device,
+        sam_checkpoint: str | None = None,
+        model_type: str | None = None,
+        distributed: DistributedContext | None = None,
+        show_progress: bool = True,
+    ) -> None:
+        """
+        Args:
+            plans: the dataset's plans.
+            configuration: name of the configuration to train (``2d_512``).
+            fold: 0 .. 4 (the folds of ``splits_final.json``) or ``"all"``.
+            device: where to train (``cuda:0``, ``cpu``).
+            sam_checkpoint: ``--sam-checkpoint``: a path, ``"none"`` or ``None`` (look in
+                ``$SAMSEG_sam_checkpoints``); read only when training starts from scratch.
+            model_type: ``--model-type``; overrides the trainer's and the configuration's.
+            distributed: this rank's place in distributed training (default: one rank).
+            show_progress: progress bars (rank 0 only).
+        """
+        self.plans = plans
+        self.configuration_name = configuration
+        self.configuration = plans.configuration(configuration)
+        self.fold = fold
+        self.device = device
+        self.sam_checkpoint = sam_checkpoint
+        self.distributed = distributed or DistributedContext()
+        self.show_progress = show_progress and self.distributed.is_main
+        self.network_spec = NetworkSpec(
+            model_type=model_type or self.model_type or self.configuration.model_type,
+            input_size=self.configuration.input_size,
+            num_classes=plans.label_handling.num_classes,
+            lora=self.lora,
+        )
+        self.preprocessed_folder = preprocessed_root() / plans.dataset_name
+        self.data_folder = self.preprocessed_folder / self.configuration.data_identifier
+        self.description = DatasetDescription.load(self.preprocessed_folder / "dataset.json")
+        self.model_folder = model_folder(
+            plans.dataset_name, type(self).__name__, plans.plans_name, configuration
+        )
+        self.output_folder = self.model_folder / f"fold_{fold}"
+        self.train_ids, self.val_ids = self._fold_cases()
+        self.log = TrainingLog(self.output_folder if self.distributed.is_main else None)
+        self.mixed = choose_mixed_precision(device, self.mixed_precision)
+        self.loss = DiceCELoss(
+            ce_weight=self.ce_weight, dice_weight=self.dice_weight, ignore_index=IGNORE_INDEX
+        )
+        self.history = TrainingHistory(ema_momentum=self.ema_momentum)
+        self.current_epoch = 0
+
+    def initialize(self, *, pretrained: bool = True) -> None:
+        """Build the network, optimizer, schedule and gradient scaler.
+
+        Args:
+            pretrained: start from the SAM weights of ``sam_checkpoint``; ``False`` when the
+                weights will come from a training checkpoint (``--c``).
+        """
+        _seed_everything(self.seed)
+        spec = self.network_spec
+        checkpoint = (
+            resolve_sam_checkpoint(self.sam_checkpoint, spec.model_type) if pretrained else None
+        )
+        if pretrained and checkpoint is None:
+            self.log.warning(
+                f"--sam-checkpoint none: the {spec.model_type} network starts from RANDOM "
+                "weights, not from SAM. Use this for tests and demos only."
+            )
+        network = build_sam(
+            spec.model_type,
+            spec.input_size,
+            checkpoint,
+            num_classes=spec.num_classes,
+            precision=self.mixed.precision,
+            lora=spec.lora,
+        )
+        counts = apply_freezing(network, self.freezing_policy)
+        self.network = wrap_model(network.to(self.device), self.distributed, self.device)
+        trainable = [p for p in self.network.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(
+            trainable, lr=self.initial_lr, weight_decay=self.weight_decay
+        )
+        total = self.num_epochs * self.num_iterations_per_epoch
+        self.scheduler = WarmupPolyLR(
+            self.optimizer,
+            warmup_iterations=min(self.warmup_iterations, total - 1),
+            total_iterations=total,
+            exponent=self.poly_exponent,
+        )
+        self.grad_scaler = self.mixed.grad_scaler(self.device)
+        self.step = OptimisationStep(
+            network=self.network,
+            loss=self.loss,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            grad_scaler=self.grad_scaler,
+            grad_clip_norm=self.grad_clip_norm,
+            device=self.device,
+        )
+        self.log.log(self._describe(checkpoint if pretrained else "a training checkpoint"))
+        self.log.log(format_parameter_table(counts))
+
+    @property
+    def rank_batch_size(self) -> int:
+        """Slices per optimisation step on this rank."""
+        return self.distributed.rank_batch_size(self.batch_size or self.configuration.batch_size)
+
+    def run_training(self) -> None:
+        """Train from ``current_epoch`` to ``num_epochs``; write ``checkpoint_final.pth``."""
+        if self.distributed.is_main:
+            self.plans.save(self.model_folder / "plans.json")
+            write_json(self.description.to_json(), self.model_folder / "dataset.json")
+        while self.current_epoch < self.num_epochs:
+            self.train_one_epoch()
+        if self.distributed.is_main:
+            save_checkpoint(self.checkpoint_state(), self.output_folder / CHECKPOINT_FINAL)
+            (self.output_folder / CHECKPOINT_LATEST).unlink(missing_ok=True)
+            self.log.log(f"training done: {self.output_folder / CHECKPOINT_FINAL}")
+        self.distributed.barrier()
+
+    def train_one_epoch(self) -> None:
+        """One epoch of training, then validation batches, logging and checkpoints."""
+        epoch = self.current_epoch
+        self.log.log(f"Epoch {epoch} of {self.num_epochs} started")
+        start = time.perf_counter()
+        self.network.train()
+        with self.make_loader(self.train_ids, epoch, training=True) as batches:
+            train = train_epoch(
+                self.step,
+                batches,
+                self.num_iterations_per_epoch,
+                label=f"epoch {epoch}/{self.num_epochs}",
+                show_progress=self.show_progress,
+            )
+        self.network.eval()
+        with self.make_loader(self.val_ids, epoch, training=False) as batches:
+            validation = validation_epoch(
+                unwrap_model(self.network),
+                self.loss,
+                batches,
+                self.num_val_iterations_per_epoch,
+                num_classes=self.network_spec.num_classes,
+                ignore_index=IGNORE_INDEX,
+                device=self.device,
+            )
+        reduced = self.distributed.sum(
+            torch.tensor([train.mean_loss, validation.mean_loss], device=self.device)
+        )
+        counts = self.distributed.sum(validation.counts.to(self.device)).cpu()
+        train_loss, val_loss = (reduced / self.distributed.world_size).tolist()
+        self.current_epoch += 1
+        improved = self.history.record(
+            train_loss=train_loss,
+            val_loss=val_loss,
+            pseudo_dice=foreground_pseudo_dice(counts),
+            learning_rate=self.optimizer.param_groups[0]["lr"],
+            epoch_seconds=time.perf_counter() - start,
+            data_wait_share=train.data_wait_share,
+        )
+        if self.distributed.is_main:
+            self._end_of_epoch(improved)
+
+    def make_loader(self, case_ids: list[str], epoch: int, *, training: bool) -> SliceBatchStream:
+        """A fresh batch stream for one epoch, seeded by (seed, epoch, part), so a resumed
+        run draws the same batches as an uninterrupted one."""
+        return make_slice_loader(
+            folder=self.data_folder,
+            case_ids=case_ids,
+            configuration=self.configuration,
+            label_handling=self.plans.label_handling,
+            batch_size=self.rank_batch_size,
+            augmentation=self.augmentation if training else AugmentationSettings.none(),
+            foreground_oversampling=self.foreground_oversampling,
+            num_workers=self.num_workers,
+            seed=(self.seed + 7919 * epoch + (0 if training else 1)) % 2**31,
+            rank=self.distributed.rank,
+            world_size=self.distributed.world_size,
+        )
+
+    def checkpoint_state(self) -> dict:
+        """Everything ``--c`` needs to continue exactly (see ``samseg.training.checkpoints``)."""
+        return {
+            "network_weights": unwrap_model(self.network).state_dict(),
+            "network": self.network_spec.to_json(),
+            "trainer_name": type(self).__name__,
+            "init_args": {
+                "dataset_name": self.plans.dataset_name,
+                "plans_name": self.plans.plans_name,
+                "configuration": self.configuration_name,
+                "fold": self.fold,
+                "sam_checkpoint": None if self.sam_checkpoint is None else str(self.sam_checkpoint),
+                "model_type": self.network_spec.model_type,
+            },
+            "plans_name": self.plans.plans_name,
+            "configuration": self.configuration_name,
+            "fold": self.fold,
+            "current_epoch": self.current_epoch,
+            "optimizer_state": self.optimizer.state_dict(),
+            "lr_scheduler_state": self.scheduler.state_dict(),
+            "grad_scaler_state": self.grad_scaler.state_dict(),
+            "logging": self.history.to_json(),
+            "rng_state": capture_rng_state(),
+        }
+
+    def load_checkpoint(self, path: Path) -> None:
+        """Continue from a training checkpoint: weights, epoch, optimizer, schedule, RNG.
+
+        Raises:
+            SamsegInputError: the checkpoint holds another network or trainer.
+        """
+        checkpoint = load_checkpoint(path)
+        if checkpoint["network"] != self.network_spec.to_json():
+            raise SamsegInputError(
+                f"{path}: expected a checkpoint of the network {self.network_spec.to_json()}, "
+                f"found {checkpoint['network']}"
+            )
+        if checkpoint["trainer_name"] != type(self).__name__:
+            raise SamsegInputError(
+                f"{path}: expected a checkpoint of {type(self).__name__}, "
+                f"found one of {checkpoint['trainer_name']}"
+            )
+        unwrap_model(self.network).load_state_dict(checkpoint["network_weights"])
+        self.optimizer.load_state_dict(checkpoint["optimizer_state"])
+        self.scheduler.load_state_dict(checkpoint["lr_scheduler_state"])
+        if checkpoint["grad_scaler_state"]:
+            self.grad_scaler.load_state_dict(checkpoint["grad_scaler_state"])
+        self.history = TrainingHistory.from_json(checkpoint["logging"])
+        self.current_epoch = int(checkpoint["current_epoch"])
+        restore_rng_state(checkpoint["rng_state"])
+        self.log.log(f"continuing from {path} after epoch {self.current_epoch}")
+
+    def perform_validation(
+        self, checkpoint_name: str = CHECKPOINT_FINAL, *, save_probabilities: bool = False
+    ) -> EvaluationSummary | None:
+        """Predict the fold's validation cases from the raw images and evaluate them.
+
+        Writes ``validation/`` (label files, ``summary.json``) in the fold folder; rank 0
+        only (it returns ``None`` on the others).
+        """
+        summary = None
+        if self.distributed.is_main:
+            self.log.log(f"validating {len(self.val_ids)} cases with {checkpoint_name}")
+            summary = validate_fold(
+                model_folder=self.model_folder,
+                raw_folder=raw_root() / self.plans.dataset_name,
+                fold=self.fold,
+                checkpoint_name=checkpoint_name,
+                case_ids=self.val_ids,
+                device=self.device,
+                save_probabilities=save_probabilities,
+                show_progress=self.show_progress,
+            )
+            self.log.log(format_table(summary))
+        self.distributed.barrier()
+        return summary
+
+    def _end_of_epoch(self, improved: bool) -> None:
+        history = self.history
+        dice = ", ".join(f"{d:.4f}" for d in history.pseudo_dice[-1])
+        self.log.log(
+            f"Epoch {self.current_epoch - 1}: train loss {history.train_losses[-1]:.4f}, "
+            f"val loss {history.val_losses[-1]:.4f}, pseudo Dice [{dice}], "
+            f"EMA {history.ema_pseudo_dice[-1]:.4f}, lr {history.learning_rates[-1]:.3g}, "
+            f"{history.epoch_seconds[-1]:.1f} s (waiting for data "
+            f"{100 * history.data_wait_shares[-1]:.1f}%)"
+        )
+        plot_progress(history, self.output_folder / "progress.png")
+        if improved:
+            save_checkpoint(self.checkpoint_state(), self.output_folder / CHECKPOINT_BEST)
+            self.log.log(f"new best EMA pseudo Dice: {history.best_ema_pseudo_dice:.4f}")
+        if self.current_epoch % self.save_every == 0 and self.current_epoch < self.num_epochs:
+            save_checkpoint(self.checkpoint_state(), self.output_folder / CHECKPOINT_LATEST)
+
+    def _fold_cases(self) -> tuple[list[str], list[str]]:
+        case_ids = stored_identifiers(self.data_folder)
+        if not case_ids:
+            raise SamsegInputError(
+                f"{self.data_folder}: expected preprocessed cases, found none; run "
+                f"samseg_plan_and_preprocess -d {self.plans.dataset_name} "
+                f"-c {self.configuration_name}"
+            )
+        if self.fold == ALL_FOLDS:
+            return fold_cases([], ALL_FOLDS, case_ids)
+        splits = load_or_create_splits(self.preprocessed_folder, case_ids)
+        return fold_cases(
+            splits, self.fold, case_ids, splits_file=self.preprocessed_folder / "splits_final.json"
+        )
+
+    def _describe(self, weights: object) -> str:
+        spec = self.network_spec
+        world = self.distributed.world_size
+        return "\n".join(
+            [
+                f"{type(self).__name__}: {self.plans.dataset_name}, plans {self.plans.plans_name},"
+                f" configuration {self.configuration_name}, fold {self.fold}",
+                f"network: {spec.model_type} at {spec.input_size} px, {spec.num_classes} classes,"
+                f" LoRA {spec.lora}, freezing policy {self.freezing_policy}, weights from "
+                f"{weights or 'random initialisation'}",
+                f"device {self.device} x {world} rank(s), {self.mixed.description}, batch "
+                f"{self.rank_batch_size} per rank, {len(self.train_ids)} training and "
+                f"{len(self.val_ids)} validation cases",
+                f"{self.num_epochs} epochs x {self.num_iterations_per_epoch} iterations, AdamW "
+                f"lr {self.initial_lr:g} (warm-up {self.warmup_iterations} iterations, poly "
+                f"{self.poly_exponent}), weight decay {self.weight_decay:g}",
+            ]
+        )
+
+
+def _seed_everything(seed: int) -> None:
+    """Seed torch, numpy and Python's random module."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
