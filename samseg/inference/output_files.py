@@ -22,6 +22,7 @@ import numpy as np
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.io import atomic_output, write_json
+from samseg.io.atomic import PARTIAL_MARKER
 from samseg.planning.plans import Plans
 from samseg.preprocessing import CaseProperties
 
@@ -71,11 +72,34 @@ def check_inputs_exist(cases: Mapping[str, Sequence[Path]]) -> None:
                 )
 
 
+def case_files(identifier: str, file_ending: str) -> tuple[str, str, str]:
+    """Names of a case's outputs: segmentation, probabilities, properties."""
+    return f"{identifier}{file_ending}", f"{identifier}.npz", f"{identifier}.json"
+
+
 def is_complete(folder: Path, identifier: str, file_ending: str, probabilities: bool) -> bool:
     """Whether a case's outputs all exist (its segmentation, and probabilities if asked)."""
-    if not (folder / f"{identifier}{file_ending}").is_file():
+    segmentation, probability_file, _ = case_files(identifier, file_ending)
+    if not (folder / segmentation).is_file():
         return False
-    return not probabilities or (folder / f"{identifier}.npz").is_file()
+    return not probabilities or (folder / probability_file).is_file()
+
+
+def remove_partial_files(folder: Path, identifiers: Sequence[str], file_ending: str) -> int:
+    """Delete the temporary files a killed run left for these cases; return how many.
+
+    Only the given cases' files are touched, so parts predicted by other processes into the
+    same folder (``num_parts``) keep their files in progress.
+    """
+    names = {name for i in identifiers for name in case_files(i, file_ending)}
+    partial = [
+        path
+        for path in folder.iterdir()
+        if PARTIAL_MARKER in path.name and path.name.split(PARTIAL_MARKER, 1)[1] in names
+    ]
+    for path in partial:
+        path.unlink(missing_ok=True)
+    return len(partial)
 
 
 def write_probabilities(
@@ -86,11 +110,12 @@ def write_probabilities(
     class_names: Sequence[str],
 ) -> None:
     """Write ``CASE.npz`` ((C, z, y, x) float32 ``probabilities``) and ``CASE.json``."""
+    _, probability_file, properties_file = case_files(identifier, "")
     write_json(
         {"class_names": list(class_names), "properties": properties.to_json()},
-        folder / f"{identifier}.json",
+        folder / properties_file,
     )
-    with atomic_output(folder / f"{identifier}.npz") as temporary, open(temporary, "wb") as file:
+    with atomic_output(folder / probability_file) as temporary, open(temporary, "wb") as file:
         np.savez_compressed(file, probabilities=probabilities.astype(np.float32, copy=False))
 
 
@@ -105,4 +130,4 @@ def write_run_record(
 
 def output_file(folder: str | os.PathLike, identifier: str, file_ending: str) -> Path:
     """``folder/CASE<file_ending>``."""
-    return Path(folder) / f"{identifier}{file_ending}"
+    return Path(folder) / case_files(identifier, file_ending)[0]

@@ -288,6 +288,7 @@ class SlicePredictor:
         output_files.prepare_output_folder(folder)
         output_files.write_run_record(folder, self.plans, self.description, self.settings)
         ending = self.description.file_ending
+        output_files.remove_partial_files(folder, identifiers, ending)
         writer = self.description.image_reader_writer()
         written = []
         for index, (identifier, paths) in enumerate(selected.items(), start=1):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,24 +40,24 @@ class TrainedModel:
     description: DatasetDescription
 
 
-@pytest.fixture
-def trained_model(roots) -> TrainedModel:
-    """``RESULTS/Dataset950_Inference/SAMLoRATrainer__samsegPlans__2d_64`` with folds 0 and 1:
-    vit_tiny at 64 px, 4 classes, LoRA on q and v, random weights (seeded)."""
-    plans = make_plans(input_size=64, large_slice_handling="sliding_window", batch_size=4)
-    description = make_description(plans)
+def write_model_folder(
+    folder: Path, plans: Plans, description: DatasetDescription, folds: Sequence[int | str]
+) -> TrainedModel:
+    """A model folder in the training engine's format: plans.json, dataset.json and per fold
+    a checkpoint of a vit_tiny network at the plans' input size (LoRA on q and v, seeded
+    random weights)."""
+    [(name, configuration)] = plans.configurations.items()
     spec = NetworkSpec(
         model_type="vit_tiny",
-        input_size=64,
-        num_classes=4,
+        input_size=configuration.input_size,
+        num_classes=plans.label_handling.num_classes,
         lora=LoraSettings(rank=2, targets=("q", "v")),
     )
-    folder = model_folder(DATASET, TRAINER, "samsegPlans", CONFIGURATION)
     folder.mkdir(parents=True)
     plans.save(folder / "plans.json")
     write_json(description.to_json(), folder / "dataset.json")
-    for fold in (0, 1):
-        torch.manual_seed(fold)
+    for index, fold in enumerate(folds):
+        torch.manual_seed(index)
         network = spec.build()
         with torch.no_grad():
             for parameter in network.parameters():
@@ -67,14 +68,23 @@ def trained_model(roots) -> TrainedModel:
                 "network_weights": network.state_dict(),
                 "network": spec.to_json(),
                 "trainer_name": TRAINER,
-                "configuration": CONFIGURATION,
-                "plans_name": "samsegPlans",
+                "configuration": name,
+                "plans_name": plans.plans_name,
                 "current_epoch": 1,
                 "optimizer_state": {},
             },
             folder / f"fold_{fold}" / "checkpoint_final.pth",
         )
     return TrainedModel(folder, plans, description)
+
+
+@pytest.fixture
+def trained_model(roots) -> TrainedModel:
+    """``RESULTS/Dataset950_Inference/SAMLoRATrainer__samsegPlans__2d_64``, folds 0 and 1:
+    vit_tiny at 64 px, 4 classes, sliding window."""
+    plans = make_plans(input_size=64, large_slice_handling="sliding_window", batch_size=4)
+    folder = model_folder(DATASET, TRAINER, "samsegPlans", CONFIGURATION)
+    return write_model_folder(folder, plans, make_description(plans), (0, 1))
 
 
 @pytest.fixture

@@ -1,0 +1,114 @@
+"""Windows, Gaussian weights, the network interface, its hooks and what the predictor leaves
+unchanged in a trainer's network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from samseg.inference import (
+    PlaneTiling,
+    SlicePredictor,
+    as_slice_network,
+    gaussian_weights,
+    keep_largest_component_per_label,
+    load_trained_network,
+    window_starts,
+)
+from tests.inference.helpers import blocky_case, make_description, make_plans, write_image
+
+
+def test_window_starts_cover_the_axis_evenly_like_nnunet():
+    assert window_starts(100, 64, 0.5) == [0, 18, 36]
+    assert window_starts(64, 64, 0.5) == [0]
+    assert window_starts(129, 64, 1.0) == [0, 32, 65]
+    with pytest.raises(ValueError, match="shorter"):
+        window_starts(10, 64, 0.5)
+
+
+def test_gaussian_peaks_at_the_centre_and_never_vanishes():
+    weights = gaussian_weights(64)
+    assert weights.shape == (64, 64)
+    assert weights.max() == 1 and weights.min() > 0
+    torch.testing.assert_close(weights, weights.flip(0).flip(1))
+    assert weights[31, 31] > weights[31, 10] > weights[31, 0]
+
+
+def test_tiling_resizes_small_slices_and_pads_short_sides_of_large_ones():
+    assert PlaneTiling.plan((40, 60), 64, "sliding_window", 0.5).resizes
+    assert PlaneTiling.plan((100, 200), 64, "resize", 0.5).resizes
+    tiling = PlaneTiling.plan((40, 100), 64, "sliding_window", 0.5)
+    assert tiling.padding == ((12, 12), (0, 0))
+    assert tiling.padded_shape == (64, 100)
+    assert [w for w in tiling.windows] == [(0, 0), (0, 18), (0, 36)]
+    slices = torch.arange(40 * 100, dtype=torch.float32).reshape(1, 1, 40, 100)
+    cut = tiling.cut(slices.expand(3, 1, 40, 100), tiling.windows)
+    assert cut.shape == (3, 1, 64, 64)
+    torch.testing.assert_close(cut[1, 0, 12:52], slices[0, 0, :, 18:82])
+    assert cut[:, :, :12].abs().sum() == 0
+
+
+class ScaledInput(torch.nn.Module):
+    """Logits = the input channels scaled to [0, 1] (3 classes), behind a dropout that
+    makes train mode visible; counts its hook calls."""
+
+    input_size = 32
+    num_classes = 3
+
+    def __init__(self):
+        super().__init__()
+        self.dropout = torch.nn.Dropout(0.5)
+        self.cases = []
+        self.batches = 0
+
+    def begin_case(self, case):
+        self.cases.append(case.properties.provenance.files[0].name)
+
+    def begin_batch(self, batch):
+        self.batches += 1
+
+    def forward(self, images):
+        return self.dropout(images / 255)
+
+
+def test_hooks_are_called_and_train_flags_are_restored(tmp_path):
+    plans = make_plans(input_size=32, num_labels=2, large_slice_handling="sliding_window")
+    network = ScaledInput().train()
+    predictor = SlicePredictor(
+        [network], plans, "2d_32", make_description(plans), show_progress=False
+    )
+    cases = {}
+    for index in range(2):
+        image, _ = blocky_case((3, 30, 50), seed=index, num_labels=2)
+        path = write_image(tmp_path / f"c{index}_0000.nii.gz", image, (3.0, 0.8, 0.8))
+        cases[f"c{index}"] = [path]
+    first = predictor.predict_to_files(cases, tmp_path / "a")
+    second = predictor.predict_to_files(cases, tmp_path / "b")
+    assert network.cases == ["c0_0000.nii.gz", "c1_0000.nii.gz"] * 2
+    assert network.batches > 0
+    assert network.training and network.dropout.training
+    assert [p.read_bytes() for p in first] == [p.read_bytes() for p in second]
+
+
+def test_segmenter_adapter_returns_logits_and_keeps_the_network_precision(trained_model):
+    network = load_trained_network(trained_model.folder / "fold_0" / "checkpoint_final.pth")
+    network.precision = "auto"
+    adapter = as_slice_network(network, "bf16")
+    images = 255 * torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        logits = adapter(images)
+    assert logits.shape == (2, 4, 64, 64) and logits.dtype == torch.float32
+    assert network.precision == "auto"
+    with pytest.raises(TypeError, match="input_size"):
+        as_slice_network(lambda images: images)
+
+
+def test_largest_component_keeps_one_blob_per_label():
+    segmentation = np.zeros((6, 10, 10), np.uint8)
+    segmentation[1:4, 1:4, 1:4] = 1
+    segmentation[5, 8, 8] = 1
+    segmentation[0, 0, 9] = 2
+    kept = keep_largest_component_per_label(segmentation)
+    assert kept[5, 8, 8] == 0 and kept[2, 2, 2] == 1 and kept[0, 0, 9] == 2
+    assert (kept == 1).sum() == 27
