@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm.contrib.logging import logging_redirect_tqdm
-
-from samseg.cli.errors import run_command
+from samseg.cli.conversion_arguments import add_output_arguments, run_conversion
 from samseg.conversion import convert_transunet
 
 
@@ -21,18 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         "mapped back to HU (x * 400 - 125) unless --keep-normalized.",
     )
     parser.add_argument("input", type=Path, help="folder holding train_npz/ and/or test_vol_h5/")
-    parser.add_argument(
-        "-o",
-        "--output-root",
-        type=Path,
-        default=None,
-        metavar="RAW_ROOT",
-        help="folder to create DatasetXXX_Name in (default: $SAMSEG_raw, else $nnUNet_raw)",
-    )
-    parser.add_argument(
-        "--dataset-id", type=int, default=2, help="dataset id (default: %(default)s)"
-    )
-    parser.add_argument("--name", default="Synapse", help="dataset name (default: %(default)s)")
+    add_output_arguments(parser, dataset_id=2, name="Synapse")
     parser.add_argument(
         "--spacing",
         type=float,
@@ -47,30 +33,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="write the [0, 1] intensities as they are (channel 'normalized', z-score "
         "normalization) instead of mapping them back to HU (channel 'CT')",
     )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="reconvert cases that exist already"
-    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-
-    def body() -> None:
-        logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
-        with logging_redirect_tqdm():
-            report = convert_transunet(
-                args.input,
-                args.output_root,
-                dataset_id=args.dataset_id,
-                name=args.name,
-                spacing=args.spacing,
-                keep_normalized=args.keep_normalized,
-                overwrite=args.overwrite,
-            )
-        print(report.summary())
-
-    run_command(body)
+    run_conversion(
+        lambda: convert_transunet(
+            args.input,
+            args.output_root,
+            dataset_id=args.dataset_id,
+            name=args.name,
+            spacing=args.spacing,
+            keep_normalized=args.keep_normalized,
+            overwrite=args.overwrite,
+        )
+    )
 
 
 if __name__ == "__main__":
