@@ -57,7 +57,8 @@ def build_sam(
             leave this head freshly initialised; a samseg checkpoint must have the same count.
         fast_attention: compute the encoder's attention with scaled_dot_product_attention
             (same parameters, same results to ~1e-6); False keeps segment_anything's forward.
-        precision: ``auto`` (bf16 autocast on CUDA), ``fp32`` or ``bf16``.
+        precision: ``auto`` (bf16 autocast on CUDA), ``fp32``, ``bf16`` or ``fp16``
+            (see ``samseg.models.precision``).
         lora: add LoRA layers to the encoder attention (see ``samseg.models.lora``): after
             loading a plain checkpoint, before loading one that holds LoRA layers. peft leaves
             only the LoRA parameters of the encoder trainable; choose what trains with

@@ -17,7 +17,7 @@ from typing import Literal, get_args
 
 from torch import nn
 
-from samseg.models.lora import has_lora
+from samseg.models.lora import has_lora, masked_entries
 from samseg.models.segmenter import SamSegmenter
 
 FreezingPolicy = Literal["full", "lora", "frozen"]
@@ -60,23 +60,20 @@ def apply_freezing(model: SamSegmenter, policy: FreezingPolicy) -> list[Paramete
 
 
 def count_parameters(model: nn.Module) -> list[ParameterCount]:
-    """Trainable and total parameter counts per direct sub-module, then a ``total`` row."""
-    rows = [
-        ParameterCount(
-            name,
-            sum(p.numel() for p in child.parameters() if p.requires_grad),
-            sum(p.numel() for p in child.parameters()),
-        )
-        for name, child in model.named_children()
-    ]
-    rows.append(
-        ParameterCount(
-            "total",
-            sum(p.numel() for p in model.parameters() if p.requires_grad),
-            sum(p.numel() for p in model.parameters()),
-        )
-    )
+    """Trainable and total parameter counts per direct sub-module, then a ``total`` row.
+
+    LoRA entries that q/v-style part masks hold at zero count as parameters, not as
+    trainable ones.
+    """
+    rows = [_count(name, child) for name, child in model.named_children()]
+    rows.append(_count("total", model))
     return rows
+
+
+def _count(name: str, module: nn.Module) -> ParameterCount:
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in module.parameters())
+    return ParameterCount(name, trainable - masked_entries(module), total)
 
 
 def format_parameter_table(rows: list[ParameterCount]) -> str:

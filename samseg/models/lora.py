@@ -27,11 +27,15 @@ from dataclasses import dataclass
 import torch
 from peft import LoraConfig
 from peft.tuners.lora import LoraLayer, LoraModel
+from torch import nn
 
 from samseg.models.segmenter import SamSegmenter
 
 ADAPTER = "default"
 """Name of samseg's LoRA adapter inside peft."""
+
+PART_MASK = "part_mask"
+"""Buffer of a masked lora_B Linear: 1 where an entry trains, 0 where it stays zero."""
 
 QKV_PARTS = ("q", "k", "v")
 LORA_TARGETS = ("qkv", *QKV_PARTS, "proj")
@@ -138,6 +142,15 @@ def merged_state_dict(model: SamSegmenter) -> dict[str, torch.Tensor]:
     return merged.state_dict()
 
 
+def masked_entries(module: nn.Module) -> int:
+    """Trainable LoRA entries inside ``module`` that part masks hold at zero (see above)."""
+    return sum(
+        int((mask == 0).sum())
+        for layer in module.modules()
+        if (mask := getattr(layer, PART_MASK, None)) is not None and layer.weight.requires_grad
+    )
+
+
 def _restrict_to_parts(layer: LoraLayer, parts: tuple[str, ...], rank: int) -> None:
     """Make the fused qkv LoRA update block-diagonal: rank columns per adapted part."""
     lora_b = layer.lora_B[ADAPTER]
@@ -146,7 +159,7 @@ def _restrict_to_parts(layer: LoraLayer, parts: tuple[str, ...], rank: int) -> N
     for column, part in enumerate(parts):
         row = QKV_PARTS.index(part)
         mask[row * dim : (row + 1) * dim, column * rank : (column + 1) * rank] = 1
-    lora_b.register_buffer("part_mask", mask, persistent=False)
+    lora_b.register_buffer(PART_MASK, mask, persistent=False)
     with torch.no_grad():
         lora_b.weight.mul_(mask)
-    lora_b.weight.register_hook(lambda grad: grad * lora_b.part_mask)
+    lora_b.weight.register_hook(lambda grad: grad * getattr(lora_b, PART_MASK))

@@ -80,8 +80,8 @@ class SamSegmenter(nn.Module):
             mask_decoder: the multi-class mask decoder.
             pixel_mean: per-channel mean of the 0-255 input, subtracted first.
             pixel_std: per-channel standard deviation of the 0-255 input, divided by next.
-            precision: ``auto`` (bf16 autocast on CUDA), ``fp32`` or ``bf16`` (autocast on
-                every device); see ``samseg.models.precision``.
+            precision: ``auto`` (bf16 autocast on CUDA), ``fp32``, or ``bf16`` / ``fp16``
+                (autocast on every device); see ``samseg.models.precision``. Settable later.
         """
         super().__init__()
         self.image_encoder = image_encoder
@@ -89,7 +89,16 @@ class SamSegmenter(nn.Module):
         self.mask_decoder = mask_decoder
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(1, -1, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(1, -1, 1, 1), False)
-        self.precision = check_precision(precision)
+        self.precision = precision
+
+    @property
+    def precision(self) -> Precision:
+        """``auto``, ``fp32``, ``bf16`` or ``fp16``; see ``samseg.models.precision``."""
+        return self._precision
+
+    @precision.setter
+    def precision(self, precision: Precision) -> None:
+        self._precision = check_precision(precision)
 
     @property
     def input_size(self) -> int:

@@ -78,3 +78,5 @@ def test_bf16_autocast_on_cpu(
     assert not torch.equal(low_precision, reference)
     relative = (low_precision - reference).norm() / reference.norm()
     assert relative < 0.05
+    with pytest.raises(ValueError, match="precision must be one of"):
+        model.precision = "fp8"

@@ -89,7 +89,10 @@ def test_q_and_v_only_leave_k_untouched(tiny_model: Models, make_images: Images)
     model = tiny_model()
     original = model.image_encoder.blocks[1].attn.qkv.weight.detach().clone()
     apply_lora(model, LoraSettings(rank=3, alpha=3.0, targets=("q", "v")))
-    apply_freezing(model, "lora")
+    rows = apply_freezing(model, "lora")
+    # SAMed's count: A (r x dim) and B (dim x r) for q and for v, per block.
+    assert rows[0].module == "image_encoder"
+    assert rows[0].trainable == DEPTH * 2 * (3 * DIM + DIM * 3)
     qkv = model.image_encoder.model.blocks[1].attn.qkv
     assert qkv.lora_B["default"].weight.shape == (3 * DIM, 6)
     assert qkv.scaling["default"] == pytest.approx(1.0)
