@@ -80,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "-device",
-        choices=("cpu", "cuda", "mps"),
-        default=None,
-        help="device (default: cuda when available, else cpu)",
+        choices=("auto", "cpu", "cuda", "mps"),
+        default="auto",
+        help="auto: cuda when available, else cpu (default: %(default)s)",
     )
     parser.add_argument(
         "--precision",
@@ -151,8 +151,8 @@ def _model_folder(args: argparse.Namespace) -> Path:
     return model_folder(dataset, args.tr, args.p, args.c)
 
 
-def _device(name: str | None) -> torch.device:
-    if name is None:
+def _device(name: str) -> torch.device:
+    if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     available = {
         "cpu": True,

@@ -1,11 +1,10 @@
 """SlicePredictor: whole volumes segmented slice by slice, written in their raw geometry.
 
 For each case: :func:`~samseg.preprocessing.preprocess_case` (as in training, no label),
-then groups of slices stream through the networks: SAM inputs with context neighbours
-(:func:`~samseg.slices.sam_input_slices`), resized or cut into windows
-(:class:`~samseg.inference.tiling.PlaneTiling`), optionally mirrored (in-plane flips), every
-network of the ensemble called, softmax (sigmoid for region-based labels) probabilities
-averaged, then resampled in-plane to the raw crop and labelled
+then groups of slices stream through the networks
+(:class:`~samseg.inference.ensemble.SliceEnsemble`: SAM inputs with context neighbours,
+resized or cut into windows, optionally mirrored, every network of the ensemble, averaged
+probabilities), and each group is resampled in-plane to the raw crop and labelled at once
 (:class:`~samseg.inference.export.SegmentationExporter`). See documentation/inference.md.
 """
 
@@ -24,21 +23,18 @@ from tqdm import tqdm
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.inference import output_files
+from samseg.inference.ensemble import SliceEnsemble
 from samseg.inference.export import SegmentationExporter
 from samseg.inference.model_loading import DEFAULT_CHECKPOINT, ModelFolder, load_trained_network
-from samseg.inference.network import SliceBatch, SliceNetwork, call_hook, evaluation_mode
+from samseg.inference.network import SliceNetwork, evaluation_mode
 from samseg.inference.postprocessing import keep_largest_component_per_label
 from samseg.inference.precision import prepare_networks
-from samseg.inference.tiling import PlaneTiling, ProbabilityAccumulator
+from samseg.inference.tiling import PlaneTiling
 from samseg.io import ImageGeometry, ImageReaderWriter, reader_writer_for
 from samseg.models import has_lora, merge_lora
 from samseg.planning.plans import Plans
 from samseg.preprocessing import CaseProperties, PreprocessedCase, preprocess_case
 from samseg.preprocessing.storage import StoredCase
-from samseg.slices import sam_input_slices
-
-MIRROR_FLIPS: tuple[tuple[int, ...], ...] = ((), (3,), (2,), (2, 3))
-"""Test-time flips of a (B, 3, S, S) batch: none, columns, rows, both."""
 
 CPU_IMAGES_PER_BATCH_AT_512 = 4
 """Automatic CPU batch size at 512-pixel inputs; scaled by (512 / S)^2 for other sizes."""
@@ -120,6 +116,15 @@ class SlicePredictor:
         self.networks: list[SliceNetwork] = prepare_networks(networks, precision, self.device)
         self.input_size = self._check_networks()
         self.batch_size = self._batch_size(batch_size)
+        self.ensemble = SliceEnsemble(
+            self.networks,
+            num_classes=plans.label_handling.num_classes,
+            regions=plans.label_handling.regions_class_order is not None,
+            use_mirroring=use_mirroring,
+            batch_size=self.batch_size,
+            context_slices=self.configuration.context_slices,
+            device=self.device,
+        )
         self.show_progress = show_progress
         self.largest_component = largest_component
         self.source = dict(source or {})
@@ -232,11 +237,10 @@ class SlicePredictor:
             total=num_slices, desc=name, unit="slice", disable=not self.show_progress, leave=False
         )
         with progress, torch.inference_mode(), evaluation_mode(self.networks):
-            for network in self.networks:
-                call_hook(network, "begin_case", case)
+            self.ensemble.begin_case(case)
             for start in range(0, num_slices, group):
                 centers = list(range(start, min(start + group, num_slices)))
-                probabilities = self._slice_probabilities(case.data, centers, tiling)
+                probabilities = self.ensemble.probabilities(case.data, centers, tiling)
                 exporter.add(start, probabilities.float().cpu().numpy())
                 progress.update(len(centers))
         segmentation = exporter.segmentation()
@@ -313,52 +317,6 @@ class SlicePredictor:
                 )
             writer.write_segmentation(predicted.segmentation, target, predicted.geometry)
         return written
-
-    def _slice_probabilities(
-        self, data: Any, centers: list[int], tiling: PlaneTiling
-    ) -> torch.Tensor:
-        """(C, len(centers), R, C) mean probabilities of the slices ``centers``."""
-        context = self.configuration.context_slices
-        images = torch.from_numpy(sam_input_slices(data, centers, context)).to(self.device)
-        windows = tiling.windows or (None,)
-        tiles = [(position, window) for position in range(len(centers)) for window in windows]
-        num_classes = self.plans.label_handling.num_classes
-        accumulator = ProbabilityAccumulator(tiling, len(centers), num_classes, self.device)
-        flips = MIRROR_FLIPS if self.use_mirroring else ((),)
-        for first in range(0, len(tiles), self.batch_size):
-            chunk = tiles[first : first + self.batch_size]
-            positions = [position for position, _ in chunk]
-            chunk_windows = tuple(window for _, window in chunk)
-            inputs = tiling.cut(images[positions], chunk_windows)
-            for flip in flips:
-                batch = SliceBatch(
-                    tuple(centers[p] for p in positions), chunk_windows, flip, tiling
-                )
-                flipped = inputs.flip(flip) if flip else inputs
-                for network in self.networks:
-                    call_hook(network, "begin_batch", batch)
-                    logits = self._logits(network, flipped)
-                    logits = logits.flip(flip) if flip else logits
-                    probabilities = self._activation(tiling.uncut(logits))
-                    accumulator.add(probabilities, positions, chunk_windows)
-        return accumulator.result()
-
-    def _logits(self, network: SliceNetwork, images: torch.Tensor) -> torch.Tensor:
-        """Call ``network`` and check that it returned (N, C, S, S) logits."""
-        logits = network(images)
-        expected = (len(images), self.plans.label_handling.num_classes, *images.shape[-2:])
-        if not isinstance(logits, torch.Tensor) or tuple(logits.shape) != expected:
-            found = tuple(logits.shape) if isinstance(logits, torch.Tensor) else type(logits)
-            raise ValueError(
-                f"{type(network).__name__}: expected (B, C, S, S) logits {expected}, found {found}"
-            )
-        return logits.float()
-
-    def _activation(self, logits: torch.Tensor) -> torch.Tensor:
-        """Softmax over classes, or sigmoid per region for region-based labels."""
-        if self.plans.label_handling.regions_class_order is not None:
-            return torch.sigmoid(logits)
-        return torch.softmax(logits, dim=1)
 
     def _check_networks(self) -> int:
         """The networks' common input size, checked against the plans."""
