@@ -5,6 +5,8 @@ unpickling any object:
 
 - ``network_weights``: the network's state dict (LoRA layers kept, peft's names).
 - ``network``: :meth:`samseg.models.spec.NetworkSpec.to_json`, enough to rebuild the network.
+- ``inference_allowed_mirroring_axes``: the in-plane axes training flipped (0: rows,
+  1: columns); validation averages over flips only when both were.
 - ``trainer_name``, ``init_args`` (JSON-able constructor arguments), ``plans_name``,
   ``configuration``, ``fold``.
 - ``current_epoch``: number of finished epochs (training resumes at this epoch index).

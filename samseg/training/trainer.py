@@ -39,7 +39,12 @@ from samseg.training.checkpoints import (
     save_checkpoint,
 )
 from samseg.training.data import AugmentationSettings, SliceBatchStream, make_slice_loader
-from samseg.training.distributed import DistributedContext, unwrap_model, wrap_model
+from samseg.training.distributed import (
+    DistributedContext,
+    cpu_threads,
+    unwrap_model,
+    wrap_model,
+)
 from samseg.training.log_file import TrainingLog
 from samseg.training.loop import (
     OptimisationStep,
@@ -165,6 +170,8 @@ class SAMTrainer:
                 weights will come from a training checkpoint (``--c``).
         """
         _seed_everything(self.seed)
+        if self.device.type == "cpu":
+            torch.set_num_threads(cpu_threads(self.distributed.world_size, self.num_workers))
         spec = self.network_spec
         checkpoint = (
             resolve_sam_checkpoint(self.sam_checkpoint, spec.model_type) if pretrained else None
@@ -212,6 +219,11 @@ class SAMTrainer:
     def rank_batch_size(self) -> int:
         """Slices per optimisation step on this rank."""
         return self.distributed.rank_batch_size(self.batch_size or self.configuration.batch_size)
+
+    @property
+    def mirroring_allowed(self) -> bool:
+        """Whether prediction may average over flips: the network trained with both flips."""
+        return set(self.augmentation.mirror_axes) == {0, 1}
 
     def run_training(self) -> None:
         """Train from ``current_epoch`` to ``num_epochs``; write ``checkpoint_final.pth``."""
@@ -290,6 +302,7 @@ class SAMTrainer:
         return {
             "network_weights": unwrap_model(self.network).state_dict(),
             "network": self.network_spec.to_json(),
+            "inference_allowed_mirroring_axes": list(self.augmentation.mirror_axes),
             "trainer_name": type(self).__name__,
             "init_args": {
                 "dataset_name": self.plans.dataset_name,
@@ -355,6 +368,7 @@ class SAMTrainer:
                 checkpoint_name=checkpoint_name,
                 case_ids=self.val_ids,
                 device=self.device,
+                use_mirroring=self.mirroring_allowed,
                 save_probabilities=save_probabilities,
                 show_progress=self.show_progress,
             )
@@ -404,7 +418,8 @@ class SAMTrainer:
                 f"network: {spec.model_type} at {spec.input_size} px, {spec.num_classes} classes,"
                 f" LoRA {spec.lora}, freezing policy {self.freezing_policy}, weights from "
                 f"{weights or 'random initialisation'}",
-                f"device {self.device} x {world} rank(s), {self.mixed.description}, batch "
+                f"device {self.device} x {world} rank(s) ({torch.get_num_threads()} threads), "
+                f"{self.mixed.description}, batch "
                 f"{self.rank_batch_size} per rank, {len(self.train_ids)} training and "
                 f"{len(self.val_ids)} validation cases",
                 f"{self.num_epochs} epochs x {self.num_iterations_per_epoch} iterations, AdamW "

@@ -25,6 +25,7 @@ def validate_fold(
     checkpoint_name: str,
     case_ids: Sequence[str],
     device: torch.device,
+    use_mirroring: bool = True,
     save_probabilities: bool = False,
     show_progress: bool = True,
 ) -> EvaluationSummary:
@@ -37,6 +38,7 @@ def validate_fold(
         checkpoint_name: ``checkpoint_final.pth`` or ``checkpoint_best.pth``.
         case_ids: the fold's validation cases.
         device: where the predictor runs.
+        use_mirroring: average over in-plane flips (only for networks trained with them).
         save_probabilities: also write ``.npz`` probabilities (``--npz``).
         show_progress: progress bars.
 
@@ -61,6 +63,7 @@ def validate_fold(
         [fold],
         checkpoint_name=checkpoint_name,
         device=device,
+        use_mirroring=use_mirroring,
         show_progress=show_progress,
     )
     predictor.predict_to_files(

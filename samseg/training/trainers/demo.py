@@ -21,9 +21,9 @@ class DemoTinyPlanner(SliceSAMPlanner):
 
 
 class SAMDemoTinyTrainer(SAMFullFineTuneTrainer):
-    """CPU demo: vit_tiny from scratch (--sam-checkpoint none), short schedule, light aug."""
+    """CPU demo: vit_tiny from scratch (--sam-checkpoint none), 600 steps of batch 8."""
 
-    num_epochs = 12
+    num_epochs = 15
     num_iterations_per_epoch = 40
     num_val_iterations_per_epoch = 4
     save_every = 4
