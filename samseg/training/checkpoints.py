@@ -55,6 +55,13 @@ REQUIRED_KEYS = (
 )
 
 
+def seed_everything(seed: int) -> None:
+    """Seed torch (CPU and CUDA), numpy's global generator and Python's random module."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
 def capture_rng_state() -> dict[str, Any]:
     """The torch, numpy and Python random generator states of this process.
 
@@ -122,6 +129,22 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"{', '.join(REQUIRED_KEYS)}, found no {', '.join(missing)}"
         )
     return checkpoint
+
+
+def check_continuable(
+    checkpoint: dict[str, Any], path: Path, network: dict, trainer_name: str
+) -> None:
+    """Raise a SamsegInputError unless ``checkpoint`` holds ``network`` (NetworkSpec JSON)
+    trained by ``trainer_name``."""
+    if checkpoint["network"] != network:
+        raise SamsegInputError(
+            f"{path}: expected a checkpoint of the network {network}, found {checkpoint['network']}"
+        )
+    if checkpoint["trainer_name"] != trainer_name:
+        raise SamsegInputError(
+            f"{path}: expected a checkpoint of {trainer_name}, "
+            f"found one of {checkpoint['trainer_name']}"
+        )
 
 
 def resume_checkpoint(fold_folder: str | os.PathLike) -> Path | None:

@@ -76,6 +76,17 @@ class TrainingHistory:
             self.best_ema_pseudo_dice = float(ema)
         return improved
 
+    def epoch_summary(self) -> str:
+        """One log line about the last recorded epoch."""
+        dice = ", ".join(f"{d:.4f}" for d in self.pseudo_dice[-1])
+        return (
+            f"Epoch {self.num_epochs - 1}: train loss {self.train_losses[-1]:.4f}, "
+            f"val loss {self.val_losses[-1]:.4f}, pseudo Dice [{dice}], "
+            f"EMA {self.ema_pseudo_dice[-1]:.4f}, lr {self.learning_rates[-1]:.3g}, "
+            f"{self.epoch_seconds[-1]:.1f} s (waiting for data "
+            f"{100 * self.data_wait_shares[-1]:.1f}%)"
+        )
+
     def to_json(self) -> dict:
         """Plain lists and numbers (stored in checkpoints under ``"logging"``)."""
         return asdict(self)

@@ -11,15 +11,12 @@ Everything a variant may change is a class attribute; a variant is a small subcl
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from samseg.dataset import DatasetDescription
-from samseg.errors import SamsegInputError
 from samseg.evaluation import EvaluationSummary, format_table
 from samseg.io import write_json
 from samseg.models import LoraSettings, apply_freezing, build_sam, format_parameter_table
@@ -27,16 +24,17 @@ from samseg.models.freezing import FreezingPolicy
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder, preprocessed_root, raw_root
 from samseg.planning.plans import Plans
-from samseg.preprocessing import stored_identifiers
 from samseg.training.amp import choose_mixed_precision
 from samseg.training.checkpoints import (
     CHECKPOINT_BEST,
     CHECKPOINT_FINAL,
     CHECKPOINT_LATEST,
     capture_rng_state,
+    check_continuable,
     load_checkpoint,
     restore_rng_state,
     save_checkpoint,
+    seed_everything,
 )
 from samseg.training.data import AugmentationSettings, SliceBatchStream, make_slice_loader
 from samseg.training.distributed import (
@@ -45,6 +43,7 @@ from samseg.training.distributed import (
     unwrap_model,
     wrap_model,
 )
+from samseg.training.fold import fold_case_ids
 from samseg.training.log_file import TrainingLog
 from samseg.training.loop import (
     OptimisationStep,
@@ -53,10 +52,9 @@ from samseg.training.loop import (
     validation_epoch,
 )
 from samseg.training.loss import IGNORE_INDEX, DiceCELoss
-from samseg.training.lr_schedule import WarmupPolyLR
+from samseg.training.optimization import adamw_with_warmup_poly
 from samseg.training.pretrained import resolve_sam_checkpoint
 from samseg.training.progress import TrainingHistory, plot_progress
-from samseg.training.splits import ALL_FOLDS, fold_cases, load_or_create_splits
 from samseg.training.validation import validate_fold
 
 
@@ -153,7 +151,9 @@ class SAMTrainer:
             plans.dataset_name, type(self).__name__, plans.plans_name, configuration
         )
         self.output_folder = self.model_folder / f"fold_{fold}"
-        self.train_ids, self.val_ids = self._fold_cases()
+        self.train_ids, self.val_ids = fold_case_ids(
+            self.preprocessed_folder, self.data_folder, fold
+        )
         self.log = TrainingLog(self.output_folder if self.distributed.is_main else None)
         self.mixed = choose_mixed_precision(device, self.mixed_precision)
         self.loss = DiceCELoss(
@@ -169,7 +169,7 @@ class SAMTrainer:
             pretrained: start from the SAM weights of ``sam_checkpoint``; ``False`` when the
                 weights will come from a training checkpoint (``--c``).
         """
-        _seed_everything(self.seed)
+        seed_everything(self.seed)
         if self.device.type == "cpu":
             torch.set_num_threads(cpu_threads(self.distributed.world_size, self.num_workers))
         spec = self.network_spec
@@ -191,15 +191,12 @@ class SAMTrainer:
         )
         counts = apply_freezing(network, self.freezing_policy)
         self.network = wrap_model(network.to(self.device), self.distributed, self.device)
-        trainable = [p for p in self.network.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(
-            trainable, lr=self.initial_lr, weight_decay=self.weight_decay
-        )
-        total = self.num_epochs * self.num_iterations_per_epoch
-        self.scheduler = WarmupPolyLR(
-            self.optimizer,
-            warmup_iterations=min(self.warmup_iterations, total - 1),
-            total_iterations=total,
+        self.optimizer, self.scheduler = adamw_with_warmup_poly(
+            [p for p in self.network.parameters() if p.requires_grad],
+            learning_rate=self.initial_lr,
+            weight_decay=self.weight_decay,
+            warmup_iterations=self.warmup_iterations,
+            total_iterations=self.num_epochs * self.num_iterations_per_epoch,
             exponent=self.poly_exponent,
         )
         self.grad_scaler = self.mixed.grad_scaler(self.device)
@@ -330,16 +327,7 @@ class SAMTrainer:
             SamsegInputError: the checkpoint holds another network or trainer.
         """
         checkpoint = load_checkpoint(path)
-        if checkpoint["network"] != self.network_spec.to_json():
-            raise SamsegInputError(
-                f"{path}: expected a checkpoint of the network {self.network_spec.to_json()}, "
-                f"found {checkpoint['network']}"
-            )
-        if checkpoint["trainer_name"] != type(self).__name__:
-            raise SamsegInputError(
-                f"{path}: expected a checkpoint of {type(self).__name__}, "
-                f"found one of {checkpoint['trainer_name']}"
-            )
+        check_continuable(checkpoint, path, self.network_spec.to_json(), type(self).__name__)
         unwrap_model(self.network).load_state_dict(checkpoint["network_weights"])
         self.optimizer.load_state_dict(checkpoint["optimizer_state"])
         self.scheduler.load_state_dict(checkpoint["lr_scheduler_state"])
@@ -377,36 +365,13 @@ class SAMTrainer:
         return summary
 
     def _end_of_epoch(self, improved: bool) -> None:
-        history = self.history
-        dice = ", ".join(f"{d:.4f}" for d in history.pseudo_dice[-1])
-        self.log.log(
-            f"Epoch {self.current_epoch - 1}: train loss {history.train_losses[-1]:.4f}, "
-            f"val loss {history.val_losses[-1]:.4f}, pseudo Dice [{dice}], "
-            f"EMA {history.ema_pseudo_dice[-1]:.4f}, lr {history.learning_rates[-1]:.3g}, "
-            f"{history.epoch_seconds[-1]:.1f} s (waiting for data "
-            f"{100 * history.data_wait_shares[-1]:.1f}%)"
-        )
-        plot_progress(history, self.output_folder / "progress.png")
+        self.log.log(self.history.epoch_summary())
+        plot_progress(self.history, self.output_folder / "progress.png")
         if improved:
             save_checkpoint(self.checkpoint_state(), self.output_folder / CHECKPOINT_BEST)
-            self.log.log(f"new best EMA pseudo Dice: {history.best_ema_pseudo_dice:.4f}")
+            self.log.log(f"new best EMA pseudo Dice: {self.history.best_ema_pseudo_dice:.4f}")
         if self.current_epoch % self.save_every == 0 and self.current_epoch < self.num_epochs:
             save_checkpoint(self.checkpoint_state(), self.output_folder / CHECKPOINT_LATEST)
-
-    def _fold_cases(self) -> tuple[list[str], list[str]]:
-        case_ids = stored_identifiers(self.data_folder)
-        if not case_ids:
-            raise SamsegInputError(
-                f"{self.data_folder}: expected preprocessed cases, found none; run "
-                f"samseg_plan_and_preprocess -d {self.plans.dataset_name} "
-                f"-c {self.configuration_name}"
-            )
-        if self.fold == ALL_FOLDS:
-            return fold_cases([], ALL_FOLDS, case_ids)
-        splits = load_or_create_splits(self.preprocessed_folder, case_ids)
-        return fold_cases(
-            splits, self.fold, case_ids, splits_file=self.preprocessed_folder / "splits_final.json"
-        )
 
     def _describe(self, weights: object) -> str:
         spec = self.network_spec
@@ -427,10 +392,3 @@ class SAMTrainer:
                 f"{self.poly_exponent}), weight decay {self.weight_decay:g}",
             ]
         )
-
-
-def _seed_everything(seed: int) -> None:
-    """Seed torch, numpy and Python's random module."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
