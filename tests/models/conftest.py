@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,20 @@ from samseg.models import SamSegmenter, build_sam, import_segment_anything
 
 OFFICIAL_VIT_B = "sam_vit_b_01ec64.pth"
 TINY_SIZE = 256
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Run each test on one torch thread, restoring the previous count afterwards.
+
+    The networks here are mostly tiny; with two threads on two cores shared with other jobs,
+    every OpenMP region can wait for a descheduled thread, which made tiny networks up to
+    100x slower here.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 def randomised(state_dict: dict[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:
