@@ -84,7 +84,12 @@ def train(request: TrainingRequest) -> Path:
     cls = trainer_class(request.trainer_name)
     folder = model_folder(plans.dataset_name, cls.__name__, plans.plans_name, request.configuration)
     if request.num_processes > 1 and not is_launched_rank():
-        resolve_device(request.device)
+        device = resolve_device(request.device)
+        if device.type == "cuda" and request.num_processes > torch.cuda.device_count():
+            raise SamsegConfigError(
+                f"--num-gpus {request.num_processes}: expected as many CUDA GPUs, found "
+                f"{torch.cuda.device_count()}"
+            )
         launch(run_rank, request.num_processes, request)
     else:
         run_rank(request)

@@ -344,24 +344,24 @@ class SAMTrainer:
         """Predict the fold's validation cases from the raw images and evaluate them.
 
         Writes ``validation/`` (label files, ``summary.json``) in the fold folder; rank 0
-        only (it returns ``None`` on the others).
+        only, the other ranks return ``None`` at once (no barrier, so a long validation
+        cannot run into a collective's timeout).
         """
-        summary = None
-        if self.distributed.is_main:
-            self.log.log(f"validating {len(self.val_ids)} cases with {checkpoint_name}")
-            summary = validate_fold(
-                model_folder=self.model_folder,
-                raw_folder=raw_root() / self.plans.dataset_name,
-                fold=self.fold,
-                checkpoint_name=checkpoint_name,
-                case_ids=self.val_ids,
-                device=self.device,
-                use_mirroring=self.mirroring_allowed,
-                save_probabilities=save_probabilities,
-                show_progress=self.show_progress,
-            )
-            self.log.log(format_table(summary))
-        self.distributed.barrier()
+        if not self.distributed.is_main:
+            return None
+        self.log.log(f"validating {len(self.val_ids)} cases with {checkpoint_name}")
+        summary = validate_fold(
+            model_folder=self.model_folder,
+            raw_folder=raw_root() / self.plans.dataset_name,
+            fold=self.fold,
+            checkpoint_name=checkpoint_name,
+            case_ids=self.val_ids,
+            device=self.device,
+            use_mirroring=self.mirroring_allowed,
+            save_probabilities=save_probabilities,
+            show_progress=self.show_progress,
+        )
+        self.log.log(format_table(summary))
         return summary
 
     def _end_of_epoch(self, improved: bool) -> None:
