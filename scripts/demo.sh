@@ -13,7 +13,7 @@ run() { echo "+ $*"; "$@"; }
 run samseg_make_demo_dataset -o "$SAMSEG_raw"
 # Plans samsegDemoPlans: one 128-pixel vit_tiny configuration, 2d_128, which keeps training on
 # a CPU to minutes (the default plans' 256-1024 pixel vit_b configurations need a GPU).
-run samseg_plan_and_preprocess -d Demo -np 2 -pl samseg.training.trainers.demo.DemoTinyPlanner
+run samseg_plan_and_preprocess -d Demo -np 2 -pl DemoTinyPlanner
 # No SAM weights for vit_tiny exist: train from random initialisation (logged as a WARNING).
 run samseg_train Demo 2d_128 0 -tr SAMDemoTinyTrainer -p samsegDemoPlans --sam-checkpoint none
 run samseg_predict -i "$demo/imagesTs" -o "$work/predictions" -d Demo -c 2d_128 \

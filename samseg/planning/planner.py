@@ -170,3 +170,12 @@ class SynapseCTWindowPlanner(SliceSAMPlanner):
 
     plans_name = "samsegPlansSynapseWindow"
     ct_window = (-125.0, 275.0)
+
+
+class DemoTinyPlanner(SliceSAMPlanner):
+    """Plans ``samsegDemoPlans``: one 128-pixel vit_tiny configuration, ``2d_128``, which keeps
+    training the CPU demo (``scripts/demo.sh``) to minutes."""
+
+    plans_name = "samsegDemoPlans"
+    input_sizes = (128,)
+    model_type = "vit_tiny"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import importlib
 
 from samseg.errors import SamsegInputError
-from samseg.planning.planner import SliceSAMPlanner, SynapseCTWindowPlanner
+from samseg.planning.planner import DemoTinyPlanner, SliceSAMPlanner, SynapseCTWindowPlanner
 
 BUILT_IN_PLANNERS: dict[str, type[SliceSAMPlanner]] = {
-    cls.__name__: cls for cls in (SliceSAMPlanner, SynapseCTWindowPlanner)
+    cls.__name__: cls for cls in (SliceSAMPlanner, SynapseCTWindowPlanner, DemoTinyPlanner)
 }
 
 

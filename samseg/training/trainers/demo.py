@@ -1,23 +1,14 @@
 """The CPU demo recipe: a tiny SAM (vit_tiny) trained from scratch at 128 pixels.
 
-``DemoTinyPlanner`` writes plans ``samsegDemoPlans`` with one configuration, ``2d_128``
+``samseg.planning.DemoTinyPlanner`` writes plans ``samsegDemoPlans`` with one configuration, ``2d_128``
 (vit_tiny): the demo's 5 mm slices are ~100 x 110 pixels at ~3 mm, so 128 pixels keep their
 full resolution while a ViT of 8 x 8 tokens stays fast on two CPU cores. Run it with
-``samseg_plan_and_preprocess -d Demo -pl samseg.training.trainers.demo.DemoTinyPlanner``.
+``samseg_plan_and_preprocess -d Demo -pl DemoTinyPlanner``.
 """
 
 from __future__ import annotations
 
-from samseg.planning.planner import SliceSAMPlanner
 from samseg.training.trainers.full_finetune import SAMFullFineTuneTrainer
-
-
-class DemoTinyPlanner(SliceSAMPlanner):
-    """Plans ``samsegDemoPlans``: one 128-pixel vit_tiny configuration for the CPU demo."""
-
-    plans_name = "samsegDemoPlans"
-    input_sizes = (128,)
-    model_type = "vit_tiny"
 
 
 class SAMDemoTinyTrainer(SAMFullFineTuneTrainer):
