@@ -1,9 +1,9 @@
 """The CPU demo recipe: a tiny SAM (vit_tiny) trained from scratch at 128 pixels.
 
-``samseg.planning.DemoTinyPlanner`` writes plans ``samsegDemoPlans`` with one configuration, ``2d_128``
-(vit_tiny): the demo's 5 mm slices are ~100 x 110 pixels at ~3 mm, so 128 pixels keep their
-full resolution while a ViT of 8 x 8 tokens stays fast on two CPU cores. Run it with
-``samseg_plan_and_preprocess -d Demo -pl DemoTinyPlanner``.
+``samseg.planning.DemoTinyPlanner`` writes plans ``samsegDemoPlans`` with one configuration,
+``2d_128`` (vit_tiny): the demo's 5 mm slices are ~100 x 110 pixels at ~3 mm, so 128 pixels
+keep their full resolution while a ViT of 8 x 8 tokens stays fast on two CPU cores. Run it
+with ``samseg_plan_and_preprocess -d Demo -pl DemoTinyPlanner``.
 """
 
 from __future__ import annotations
