@@ -1,27 +1,15 @@
 """Throughput, peak memory and agreement of samseg's slice predictor against a naive loop.
 
-The naive reference is how the TransUNet and SAMed test scripts predict a volume: one slice
-at a time (batch 1, fp32), the slice zoomed to the network input with ``scipy.ndimage.zoom``
-(order 3), the arg-max zoomed back (order 0). It runs on the same preprocessed data (the same
-three-channel inputs with context slices), the same network and the same export into the raw
-geometry as samseg, so only the slice loop differs.
-
-samseg runs :class:`~samseg.inference.SlicePredictor` (no mirroring, like the naive loop) in
-fp32, bf16 autocast and int8 (dynamic quantization of the image encoder's linear layers).
-Every method runs in a fresh process; each measure is the minimum over ``--repeats`` rounds
-(methods interleaved), memory is the process's peak resident set size (CPU) or
-``torch.cuda.max_memory_allocated`` (GPU).
-
-- **slices/s**: slices of the volume over the wall time of one whole case: reading,
-  preprocessing, the networks, export (network building and quantization excluded).
-- **encoder share**: time inside the image encoder's forward (hooks) over that wall time.
-- **Dice vs ...**: mean over foreground labels present in either segmentation. The network
-  has random weights, so Dice against the ground truth means nothing; Dice against the fp32
-  samseg and naive results says how much the faster paths change the output.
-
-The volume is the real abdominal CT of ``../shared/data`` (a slab of ``--slices`` slices,
-each resized to 512 x 512, 3 mm slices), or a synthetic 512 x 512 CT-like one when that is
-absent. Run from the repository root::
+The naive reference predicts as the TransUNet and SAMed test scripts do: slice by slice
+(batch 1, fp32), zoomed to the input with ``scipy.ndimage.zoom`` (order 3), the arg-max
+zoomed back (order 0); it shares samseg's preprocessing, inputs, network and export. samseg
+runs ``SlicePredictor`` without mirroring in fp32, bf16 and int8. Speed: one process runs
+all methods interleaved for ``--repeats`` rounds, the fastest round counts (wall and CPU
+time of reading, preprocessing, networks and export); encoder share from hooks around the
+image encoder. Memory: each method alone in a fresh process (peak RSS, or peak CUDA
+allocation). Agreement: random weights make Dice against a ground truth meaningless, so
+labels are compared with samseg-fp32's and the naive loop's, and probabilities with fp32's.
+See documentation/inference.md. From the repository root::
 
     python benchmarks/predict.py                          # CPU: vit_b at 512, 8 slices
     python benchmarks/predict.py --slices 200 --methods samseg-int8 --repeats 1  # memory
@@ -37,9 +25,10 @@ import resource
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -78,16 +67,12 @@ class Options:
 
 
 @dataclass(frozen=True)
-class Measurement:
-    """One method's run on the volume."""
+class Timing:
+    """One prediction of the volume, seconds."""
 
-    method: str
-    input_size: int
-    wall_s: float
-    encoder_s: float
-    setup_s: float
-    peak_mib: float
-    segmentation: str
+    wall: float
+    cpu: float
+    encoder: float
 
 
 def make_volume(folder: Path, num_slices: int) -> Path:
@@ -102,11 +87,8 @@ def make_volume(folder: Path, num_slices: int) -> Path:
         spacing = (SLICE_SPACING, 3.0 / zoom[1], 3.0 / zoom[2])
     else:
         rows, columns = np.mgrid[:SIDE, :SIDE] / SIDE - 0.5
-        body = (rows**2 / 0.16 + columns**2 / 0.2) < 1
-        organ = ((rows - 0.1) ** 2 + (columns + 0.1) ** 2) < 0.01
-        plane = np.where(body, 40.0, -1000.0) + 120.0 * organ
-        noise = np.random.default_rng(0).normal(0, 20, (num_slices, SIDE, SIDE))
-        volume = plane[None] + noise
+        body = np.where(rows**2 / 0.16 + columns**2 / 0.2 < 1, 40.0, -1000.0)
+        volume = body + np.random.default_rng(0).normal(0, 20, (num_slices, SIDE, SIDE))
         spacing = (SLICE_SPACING, 0.7, 0.7)
     image = sitk.GetImageFromArray(np.round(volume).astype(np.int16))
     image.SetSpacing(tuple(reversed(spacing)))
@@ -115,8 +97,9 @@ def make_volume(folder: Path, num_slices: int) -> Path:
     return path
 
 
-def benchmark_plans(spacing: tuple[float, float, float], input_size: int) -> Plans:
+def benchmark_plans(image_path: Path, input_size: int) -> Plans:
     """Plans slicing along z at the volume's own in-plane spacing (no resampling)."""
+    spacing = tuple(reversed(sitk.ReadImage(str(image_path)).GetSpacing()))
     configuration = SliceConfiguration(
         input_size=input_size,
         large_slice_handling="resize",
@@ -161,26 +144,37 @@ def peak_memory_mib(device: torch.device) -> float:
     return peak / MIB if sys.platform == "darwin" else peak / 1024
 
 
-def time_encoder(encoder: torch.nn.Module, device: torch.device) -> list[float]:
-    """Sum the seconds spent in ``encoder`` into the returned one-element list.
+class EncoderClock:
+    """Seconds spent in image encoders, summed until :meth:`reset`.
 
     SamSegmenter runs the encoder's parts itself (``samseg.models.encoder.encode_image``), so
     the clock starts before the patch embedding and stops after the neck.
     """
-    total = [0.0]
-    started: list[float] = []
 
-    def start(*_: object) -> None:
-        started.append(time.perf_counter())
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.seconds = 0.0
+        self._started: list[float] = []
+        self._attached: list[torch.nn.Module] = []
 
-    def stop(*_: object) -> None:
-        if device.type == "cuda":
+    def attach(self, encoder: torch.nn.Module) -> None:
+        """Time ``encoder`` (once, however often it is attached)."""
+        if any(encoder is known for known in self._attached):
+            return
+        self._attached.append(encoder)
+        encoder.patch_embed.register_forward_pre_hook(self._start)
+        encoder.neck.register_forward_hook(self._stop)
+
+    def reset(self) -> None:
+        self.seconds = 0.0
+
+    def _start(self, *_: object) -> None:
+        self._started.append(time.perf_counter())
+
+    def _stop(self, *_: object) -> None:
+        if self.device.type == "cuda":
             torch.cuda.synchronize()
-        total[0] += time.perf_counter() - started.pop()
-
-    encoder.patch_embed.register_forward_pre_hook(start)
-    encoder.neck.register_forward_hook(stop)
-    return total
+        self.seconds += time.perf_counter() - self._started.pop()
 
 
 def naive_loop(
@@ -204,19 +198,22 @@ def naive_loop(
     return exporter.segmentation()
 
 
-def build_predictor(
-    method: str, input_size: int, spacing: tuple[float, ...], options: Options
-) -> SlicePredictor:
-    """samseg's predictor for ``method`` (``samseg-<precision>``), seeded random network."""
-    plans = benchmark_plans(spacing, input_size)
+def seeded_network(options: Options, input_size: int) -> torch.nn.Module:
+    """The benchmark's randomly initialised network (seed 0), fp32."""
     torch.manual_seed(0)
-    network = build_sam(
+    return build_sam(
         options.model_type, input_size, None, num_classes=NUM_CLASSES, precision="fp32"
     )
+
+
+def build_predictor(
+    method: str, network: torch.nn.Module, plans: Plans, options: Options
+) -> SlicePredictor:
+    """samseg's predictor for ``method`` (``samseg-<precision>``); mirroring off."""
     return SlicePredictor(
         [network],
         plans,
-        f"2d_{input_size}",
+        next(iter(plans.configurations)),
         benchmark_description(plans),
         device=torch.device(options.device),
         use_mirroring=False,
@@ -226,44 +223,68 @@ def build_predictor(
     )
 
 
-def volume_spacing(image_path: Path) -> tuple[float, ...]:
-    """(z, y, x) spacing of the image file, mm."""
-    return tuple(reversed(sitk.ReadImage(str(image_path)).GetSpacing()))
-
-
-def measure(method: str, input_size: int, image_path: Path, options: Options) -> Measurement:
-    """Build the network, predict the volume with ``method``; run in a fresh process."""
-    torch.set_num_threads(options.threads)
+def build_methods(
+    methods: Sequence[str], input_size: int, image_path: Path, options: Options
+) -> tuple[dict[str, Callable[[], np.ndarray]], dict[str, float], EncoderClock]:
+    """For each method a function predicting the volume, its setup seconds, and the clock."""
     device = torch.device(options.device)
-    start = time.perf_counter()
-    if method == "naive":
-        torch.manual_seed(0)
-        network = build_sam(
-            options.model_type, input_size, None, num_classes=NUM_CLASSES, precision="fp32"
-        ).to(device)
-        encoder_time = time_encoder(network.image_encoder, device)
-        setup = time.perf_counter() - start
+    plans = benchmark_plans(image_path, input_size)
+    clock = EncoderClock(device)
+    network = seeded_network(options, input_size).to(device)
+    runs: dict[str, Callable[[], np.ndarray]] = {}
+    setup: dict[str, float] = {}
+    for method in methods:
         start = time.perf_counter()
-        plans = benchmark_plans(volume_spacing(image_path), input_size)
-        segmentation = naive_loop(image_path, plans, network, device)
-    else:
-        predictor = build_predictor(method, input_size, volume_spacing(image_path), options)
-        encoder_time = time_encoder(predictor.networks[0].network.image_encoder, device)
-        setup = time.perf_counter() - start
-        start = time.perf_counter()
-        segmentation = predictor.predict_case([image_path]).segmentation
-    wall = time.perf_counter() - start
-    output = image_path.parent / f"{method}_{input_size}.npy"
-    np.save(output, segmentation)
-    return Measurement(
-        method, input_size, wall, encoder_time[0], setup, peak_memory_mib(device), str(output)
-    )
+        if method == "naive":
+            clock.attach(network.image_encoder)
+            runs[method] = partial(naive_loop, image_path, plans, network, device)
+        else:
+            predictor = build_predictor(method, network, plans, options)
+            clock.attach(predictor.networks[0].network.image_encoder)
+            runs[method] = partial(predicted_labels, predictor, image_path)
+        setup[method] = time.perf_counter() - start
+    return runs, setup, clock
+
+
+def predicted_labels(predictor: SlicePredictor, image_path: Path) -> np.ndarray:
+    """samseg's (z, y, x) labels of the volume."""
+    return predictor.predict_case([image_path]).segmentation
+
+
+def measure_speed(
+    methods: Sequence[str], input_size: int, image_path: Path, options: Options, repeats: int
+) -> tuple[dict[str, list[Timing]], dict[str, float], float]:
+    """Interleaved timings and setup seconds of every method, and the peak memory (MiB) of
+    this process (run it in a fresh one); labels are saved beside the image as
+    ``<method>_<size>.npy``."""
+    torch.set_num_threads(options.threads)
+    runs, setup, clock = build_methods(methods, input_size, image_path, options)
+    timings: dict[str, list[Timing]] = {method: [] for method in methods}
+    for _ in range(repeats):
+        for method, run in runs.items():
+            clock.reset()
+            wall, cpu = time.perf_counter(), time.process_time()
+            segmentation = run()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            timings[method].append(Timing(wall, cpu, clock.seconds))
+            print(f"{method} at {input_size}: {wall:.1f} s", file=sys.stderr, flush=True)
+            np.save(image_path.parent / f"{method}_{input_size}.npy", segmentation)
+    return timings, setup, peak_memory_mib(torch.device(options.device))
+
+
+def measure_memory(method: str, input_size: int, image_path: Path, options: Options) -> float:
+    """Peak memory (MiB) of building ``method`` and predicting the volume once, alone."""
+    torch.set_num_threads(options.threads)
+    runs, _, _ = build_methods([method], input_size, image_path, options)
+    runs[method]()
+    return peak_memory_mib(torch.device(options.device))
 
 
 def probabilities_of(method: str, input_size: int, image_path: Path, options: Options) -> str:
     """Save samseg's (C, z, y, x) probabilities of the volume with ``method``; return the file."""
     torch.set_num_threads(options.threads)
-    predictor = build_predictor(method, input_size, volume_spacing(image_path), options)
+    plans = benchmark_plans(image_path, input_size)
+    predictor = build_predictor(method, seeded_network(options, input_size), plans, options)
     probabilities = predictor.predict_case([image_path], return_probabilities=True).probabilities
     output = image_path.parent / f"{method}_{input_size}_probabilities.npy"
     np.save(output, probabilities)
@@ -274,21 +295,21 @@ def agreement_table(files: dict[str, str], margin: float) -> str:
     """How far each precision's probabilities and labels are from fp32's, as markdown."""
     reference = np.load(files["samseg-fp32"])
     top_two = np.sort(reference, axis=0)[-2:]
-    confident = top_two[1] - top_two[0] > margin
+    margins = top_two[1] - top_two[0]
     labels = reference.argmax(0)
     lines = [
         "| method | max abs probability difference vs fp32 | voxels labelled differently "
         f"| of them where fp32's top-two margin > {margin} | median fp32 margin |",
         "|---|---|---|---|---|",
     ]
-    median_margin = float(np.median(top_two[1] - top_two[0]))
     for method, path in files.items():
         probabilities = np.load(path)
         changed = probabilities.argmax(0) != labels
+        confident_changes = int(np.count_nonzero(changed & (margins > margin)))
         lines.append(
-            f"| {method} | {np.abs(probabilities - reference).max():.2e} "
-            f"| {100 * changed.mean():.2f}% | {int(np.count_nonzero(changed & confident))} "
-            f"| {median_margin:.4f} |"
+            f"| {method} | {np.abs(probabilities - reference).max():.1e} "
+            f"| {100 * changed.mean():.2f}% | {confident_changes} "
+            f"| {np.median(margins):.4f} |"
         )
     return "\n".join(lines)
 
@@ -298,12 +319,6 @@ def in_child(function: Callable[..., T], *args: object) -> T:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return pool.submit(function, *args).result()
-
-
-def fastest(results: list[Measurement]) -> Measurement:
-    """The fastest run, with the smallest peak memory of all runs."""
-    quickest = min(results, key=lambda m: m.wall_s)
-    return replace(quickest, peak_mib=min(m.peak_mib for m in results))
 
 
 def mean_dice(first: np.ndarray, second: np.ndarray) -> float:
@@ -317,32 +332,43 @@ def mean_dice(first: np.ndarray, second: np.ndarray) -> float:
     return 100 * float(np.mean(scores)) if scores else 100.0
 
 
-def table(best: dict[tuple[str, int], Measurement], num_slices: int) -> str:
-    """The results as a markdown table."""
-    segmentations = {key: np.load(m.segmentation) for key, m in best.items()}
+def table(
+    timings: dict[str, list[Timing]],
+    setup: dict[str, float],
+    memory: dict[str, float],
+    folder: Path,
+    input_size: int,
+    num_slices: int,
+) -> str:
+    """The results at one input size as a markdown table."""
+    labels = {method: np.load(folder / f"{method}_{input_size}.npy") for method in timings}
+    best = {method: min(runs, key=lambda t: t.wall) for method, runs in timings.items()}
+    cpu = {method: min(t.cpu for t in runs) for method, runs in timings.items()}
     lines = [
-        "| method | input | slices/s | wall s | vs naive | encoder share | peak memory (MiB) "
-        "| Dice vs samseg-fp32 | Dice vs naive | setup s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| method | input | slices/s | wall s | CPU s | speed-up vs naive (wall / CPU) "
+        "| encoder share | peak memory (MiB) | Dice vs samseg-fp32 | Dice vs naive | setup s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for key, m in best.items():
-        size = m.input_size
-        naive = best.get(("naive", size))
-        reference = segmentations.get(("samseg-fp32", size))
-        naive_segmentation = segmentations.get(("naive", size))
+    for method, timing in best.items():
+        naive = best.get("naive")
+        speed_up = (
+            f"{naive.wall / timing.wall:.2f}x / {cpu['naive'] / cpu[method]:.2f}x" if naive else "-"
+        )
+        dice = [
+            f"{mean_dice(labels[method], labels[other]):.2f}" if other in labels else "-"
+            for other in ("samseg-fp32", "naive")
+        ]
         cells = [
-            m.method,
-            str(size),
-            f"{num_slices / m.wall_s:.3f}",
-            f"{m.wall_s:.1f}",
-            f"{naive.wall_s / m.wall_s:.2f}x" if naive else "-",
-            f"{100 * m.encoder_s / m.wall_s:.1f}%",
-            f"{m.peak_mib:,.0f}",
-            "-" if reference is None else f"{mean_dice(segmentations[key], reference):.2f}",
-            "-"
-            if naive_segmentation is None
-            else f"{mean_dice(segmentations[key], naive_segmentation):.2f}",
-            f"{m.setup_s:.1f}",
+            method,
+            str(input_size),
+            f"{num_slices / timing.wall:.3f}",
+            f"{timing.wall:.1f}",
+            f"{cpu[method]:.1f}",
+            speed_up,
+            f"{100 * timing.encoder / timing.wall:.1f}%",
+            f"{memory[method]:,.0f}" if method in memory else "-",
+            *dice,
+            f"{setup[method]:.1f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -362,9 +388,12 @@ def main() -> None:
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=None, help="input sizes (CPU 512; CUDA 512 1024)"
     )
-    parser.add_argument("--repeats", type=int, default=2, help="rounds; the minimum counts")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--batch-size", type=int, default=None, help="samseg batch size")
+    parser.add_argument(
+        "--no-memory", action="store_true", help="skip the memory runs (one per method)"
+    )
     parser.add_argument(
         "--agreement-slices",
         type=int,
@@ -377,31 +406,28 @@ def main() -> None:
     sizes = args.sizes or ([512, 1024] if cuda else [512])
     options = Options(args.model_type, args.threads, args.device, args.batch_size)
 
-    runs: dict[tuple[str, int], list[Measurement]] = {}
-    with tempfile.TemporaryDirectory() as folder:
-        image_path = make_volume(Path(folder), args.slices)
-        for round_index in range(args.repeats):
-            for size in sizes:
-                for method in methods:
-                    result = in_child(measure, method, size, image_path, options)
-                    runs.setdefault((method, size), []).append(result)
-                    print(
-                        f"round {round_index + 1}: {method} at {size}: {result.wall_s:.1f} s, "
-                        f"encoder {result.encoder_s:.1f} s, {result.peak_mib:,.0f} MiB",
-                        file=sys.stderr,
-                        flush=True,
-                    )
-        best = {key: fastest(results) for key, results in runs.items()}
-        source = "abdominal CT slab" if ABDOMEN_CT.is_file() else "synthetic CT"
-        device = torch.cuda.get_device_name() if cuda else f"CPU, {args.threads} threads"
-        print(
-            f"{args.model_type}, random weights, {args.slices} x {SIDE} x {SIDE} {source}, "
-            f"{device}, torch {torch.__version__}, load average {os.getloadavg()[0]:.1f}"
-        )
-        print(table(best, args.slices))
+    source = "abdominal CT slab" if ABDOMEN_CT.is_file() else "synthetic CT"
+    device = torch.cuda.get_device_name() if cuda else f"CPU, {args.threads} threads"
+    print(
+        f"{args.model_type}, random weights, {args.slices} x {SIDE} x {SIDE} {source}, {device}, "
+        f"torch {torch.__version__}, load average before {os.getloadavg()[0]:.1f}"
+    )
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        image_path = make_volume(folder, args.slices)
+        for size in sizes:
+            timings, setup, peak = in_child(
+                measure_speed, methods, size, image_path, options, args.repeats
+            )
+            memory = {methods[0]: peak} if len(methods) == 1 else {}
+            if len(methods) > 1 and not args.no_memory:
+                memory = {
+                    m: in_child(measure_memory, m, size, image_path, options) for m in methods
+                }
+            print(table(timings, setup, memory, folder, size, args.slices))
         samseg_methods = [m for m in methods if m.startswith("samseg-")]
         if args.agreement_slices and "samseg-fp32" in samseg_methods:
-            small = Path(folder) / "agreement"
+            small = folder / "agreement"
             small.mkdir()
             small_image = make_volume(small, args.agreement_slices)
             files = {
@@ -410,6 +436,7 @@ def main() -> None:
             }
             print(f"\nAgreement with fp32 on {args.agreement_slices} slices at {sizes[0]}:")
             print(agreement_table(files, CONFIDENT_MARGIN))
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

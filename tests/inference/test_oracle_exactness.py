@@ -14,7 +14,7 @@ from samseg.evaluation import dice
 from samseg.inference import SlicePredictor
 from samseg.io import SimpleITKIO
 from samseg.planning.plans import Plans
-from samseg.preprocessing import preprocess_case
+from samseg.preprocessing import load_case, preprocess_case, save_case
 from tests.inference.helpers import (
     ORIENTATIONS,
     OracleNetwork,
@@ -126,3 +126,19 @@ def test_oracle_is_exact_with_region_based_labels(tmp_path):
     np.testing.assert_array_equal(predicted.segmentation, label)
     assert predicted.probabilities.shape == (4, *label.shape)
     np.testing.assert_array_equal(predicted.probabilities[1] > 0.5, label > 0)
+
+
+def test_stored_preprocessed_case_predicts_like_the_raw_one(tmp_path):
+    image, label = blocky_case((6, 30, 70))
+    plans = make_plans(input_size=32, large_slice_handling="sliding_window")
+    image_path = write_image(tmp_path / "in" / "case_0000.nii.gz", image, (3.0, 0.8, 0.8))
+    label_path = write_image(tmp_path / "labels" / "case.nii.gz", label, (3.0, 0.8, 0.8))
+    reference = preprocess_case([image_path], label_path, plans, SimpleITKIO())
+    save_case(tmp_path / "stored", "case", reference.data, reference.label, reference.properties)
+    oracle = OracleNetwork({image_path.name: reference.label[0]}, 4, 32, 1)
+    predictor = SlicePredictor(
+        [oracle], plans, "2d_32", make_description(plans), show_progress=False
+    )
+    stored = predictor.predict_preprocessed(load_case(tmp_path / "stored", "case"))
+    np.testing.assert_array_equal(stored.segmentation, label)
+    assert stored.geometry == reference.properties.geometry
