@@ -184,7 +184,8 @@ def naive_loop(
     case = preprocess_case([image_path], None, plans, SimpleITKIO())
     size = network.input_size
     context = next(iter(plans.configurations.values())).context_slices
-    exporter = SegmentationExporter(case.properties, plans.label_handling, NUM_CLASSES)
+    num_classes = plans.label_handling.num_classes
+    exporter = SegmentationExporter(case.properties, plans.label_handling, num_classes)
     for index in range(case.data.shape[1]):
         image = sam_input_slices(case.data, [index], context)[0]
         rows, columns = image.shape[1:]
@@ -193,7 +194,7 @@ def naive_loop(
             logits = network(torch.from_numpy(zoomed)[None].to(device)).logits
         label = logits.argmax(1)[0].cpu().numpy()
         label = ndimage.zoom(label, (rows / size, columns / size), order=0)
-        one_hot = (np.arange(NUM_CLASSES)[:, None, None] == label)[:, None]
+        one_hot = (np.arange(num_classes)[:, None, None] == label)[:, None]
         exporter.add(index, one_hot.astype(np.float32))
     return exporter.segmentation()
 

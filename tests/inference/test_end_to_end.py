@@ -50,6 +50,7 @@ def test_model_folder_flag_and_api_give_the_same_segmentation(trained_model, tes
         [
             *("-i", str(test_images / "case1_0000.nii.gz"), "-o", str(output)),
             *("-m", str(trained_model.folder), "-f", "0", "--disable_tta", "-device", "cpu"),
+            *("-num_threads", "1"),
         ]
     )
     from_file = SimpleITKIO().read_segmentation(output / "case1.nii.gz")[0][0]
