@@ -31,6 +31,7 @@ setup(
         "blosc2>=2.5",
         "h5py>=3.8",
         "scikit-image>=0.21",
+        "scikit-learn>=1.2",
         "acvl-utils>=0.2",
         "batchgenerators>=0.25",
         "segment-anything>=1.0",
