@@ -68,7 +68,23 @@ class SliceBatch:
     tiling: PlaneTiling
 
 
-class SegmenterNetwork(nn.Module):
+class _WrappedNetwork(nn.Module):
+    """A network wrapper that reports the wrapped network's input size and class count."""
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    @property
+    def input_size(self) -> int:
+        return self.network.input_size
+
+    @property
+    def num_classes(self) -> int:
+        return self.network.num_classes
+
+
+class SegmenterNetwork(_WrappedNetwork):
     """A :class:`SamSegmenter` as a slice network, computing in a chosen precision."""
 
     def __init__(self, network: SamSegmenter, precision: Precision = "fp32") -> None:
@@ -78,17 +94,8 @@ class SegmenterNetwork(nn.Module):
                 every call, so a trainer's network is left as it was).
             precision: ``fp32`` or ``bf16`` autocast for the calls made through this wrapper.
         """
-        super().__init__()
-        self.network = network
+        super().__init__(network)
         self.precision = precision
-
-    @property
-    def input_size(self) -> int:
-        return self.network.input_size
-
-    @property
-    def num_classes(self) -> int:
-        return self.network.num_classes
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) 0-255 images -> (B, C, S, S) fp32 logits."""
@@ -100,20 +107,8 @@ class SegmenterNetwork(nn.Module):
             self.network.precision = own
 
 
-class AutocastNetwork(nn.Module):
+class AutocastNetwork(_WrappedNetwork):
     """Any slice network run under bf16 autocast, returning fp32 logits."""
-
-    def __init__(self, network: SliceNetwork) -> None:
-        super().__init__()
-        self.network = network
-
-    @property
-    def input_size(self) -> int:
-        return self.network.input_size
-
-    @property
-    def num_classes(self) -> int:
-        return self.network.num_classes
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) 0-255 images -> (B, C, S, S) fp32 logits."""
