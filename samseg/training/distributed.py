@@ -90,17 +90,6 @@ def init_distributed(device_type: str) -> DistributedContext:
     return context
 
 
-def cpu_threads(world_size: int, num_workers: int) -> int:
-    """Intra-op threads for one rank training on the CPU: its share of the cores, less one
-    core per data worker (at least one core is left for the data pipeline).
-
-    Oversubscribed cores make every parallel operation wait for a descheduled thread; on two
-    cores one thread trains a small network about as fast as two, and several times faster
-    while anything else runs.
-    """
-    return max(1, (os.cpu_count() or 1) // world_size - max(1, num_workers))
-
-
 def shutdown_distributed() -> None:
     """Leave the process group, if this process joined one."""
     if dist.is_initialized():

@@ -24,6 +24,7 @@ from samseg.models.freezing import FreezingPolicy
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder, preprocessed_root, raw_root
 from samseg.planning.plans import Plans
+from samseg.threads import cpu_threads
 from samseg.training.amp import choose_mixed_precision
 from samseg.training.checkpoints import (
     CHECKPOINT_BEST,
@@ -37,12 +38,7 @@ from samseg.training.checkpoints import (
     seed_everything,
 )
 from samseg.training.data import AugmentationSettings, SliceBatchStream, make_slice_loader
-from samseg.training.distributed import (
-    DistributedContext,
-    cpu_threads,
-    unwrap_model,
-    wrap_model,
-)
+from samseg.training.distributed import DistributedContext, unwrap_model, wrap_model
 from samseg.training.fold import fold_case_ids
 from samseg.training.log_file import TrainingLog
 from samseg.training.loop import (
