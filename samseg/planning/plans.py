@@ -4,7 +4,8 @@ The plans are the single source of truth for preprocessing, training and predict
 plain JSON, meant to be read and edited by hand; :meth:`Plans.load` validates an edited file
 and names the offending key.
 
-Axes: every per-axis list is in the array order of the raw images, (z, y, x). Preprocessing
+Axes: every per-axis list is in the (z, y, x) array order of the raw images reoriented to
+the plans' ``orientation`` (the majority voxel order of the training cases). Preprocessing
 moves the slice axis first (``transpose_forward``), so preprocessed arrays are
 (channel, slice, row, column) and every 2D slice is (row, column).
 """
@@ -18,6 +19,7 @@ from typing import Literal
 
 from samseg.errors import SamsegInputError
 from samseg.io import read_json, write_json
+from samseg.io.orientation import check_axis_codes
 
 LargeSliceHandling = Literal["resize", "sliding_window"]
 NORMALIZATION_SCHEMES = ("CTNormalization", "ZScoreNormalization")
@@ -147,6 +149,12 @@ class Plans:
         configurations: by name (``2d_256``, ``2d_512``, ``2d_1024``).
         gpu_memory_target_gb: memory budget the batch sizes were estimated for.
         foreground_intensity_properties_per_channel: copied from the fingerprint.
+        orientation: axis codes (``LPS``, ``RAS``, ...; see ``samseg.io.orientation``) of
+            the training images' voxel order, the majority of the training cases. Every case
+            is reoriented to it (axis permutation and flips, no resampling) before any other
+            step, so ``slice_axis`` and every per-axis list refer to this orientation.
+            ``None`` in plans written before samseg recorded it: cases are then used in
+            their stored voxel order.
     """
 
     dataset_name: str
@@ -163,6 +171,7 @@ class Plans:
     configurations: dict[str, SliceConfiguration]
     gpu_memory_target_gb: float
     foreground_intensity_properties_per_channel: dict = field(default_factory=dict)
+    orientation: str | None = None
 
     @property
     def transpose_backward(self) -> tuple[int, int, int]:
@@ -220,6 +229,7 @@ class Plans:
                 foreground_intensity_properties_per_channel=data.get(
                     "foreground_intensity_properties_per_channel", {}
                 ),
+                orientation=data.get("orientation"),
             )
         except KeyError as error:
             raise SamsegInputError(f"{path}: expected the key {error}, found none") from None
@@ -240,6 +250,8 @@ class Plans:
                 f"{source}: expected transpose_forward to be a permutation of (0, 1, 2) starting "
                 f"with slice_axis {self.slice_axis}, found {list(self.transpose_forward)}"
             )
+        if self.orientation is not None:
+            check_axis_codes(self.orientation, f"{source}: orientation")
         if not self.configurations:
             raise SamsegInputError(f"{source}: expected at least one configuration, found none")
         for channel in self.normalization:
