@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="CASE_0000 images under the overlays (default with -d: the dataset's imagesTs, "
         "then imagesTr)",
     )
+    parser.add_argument(
+        "--allow_missing",
+        "--allow-missing",
+        dest="allow_missing",
+        action="store_true",
+        help="evaluate the predicted cases when some references have no prediction, and list "
+        "the missing ones (default: a missing prediction is an error)",
+    )
     return parser
 
 
@@ -109,6 +117,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             overlays_folder=args.overlays,
             image_folders=images,
             show_progress=True,
+            allow_missing=args.allow_missing,
         )
         print(format_table(summary))
         problems = format_problems(summary)

@@ -38,6 +38,7 @@ def evaluate_folders(
     overlays_folder: str | os.PathLike | None = None,
     image_folders: Sequence[str | os.PathLike] = (),
     show_progress: bool = False,
+    allow_missing: bool = False,
 ) -> EvaluationSummary:
     """Score every prediction against its reference and write summary.json atomically.
 
@@ -56,16 +57,20 @@ def evaluate_folders(
         ignore_label: ignore label, only with labels given by hand.
         reader_writer: reads the label files (default: chosen by the file ending).
         cases: identifiers to evaluate (default: every reference); a training run passes its
-            validation cases. Requested cases without a prediction are reported as missing.
+            validation cases. Only these cases need a prediction.
         overlays_folder: when given, PNG overlays of every case and class are written there.
         image_folders: folders searched in order for ``CASE_0000<file_ending>``, the image
             under the overlays (black without one).
         show_progress: show a progress bar on stderr.
+        allow_missing: evaluate the cases that have a prediction when some do not, and list
+            the others in ``missing_cases``; by default a missing prediction is an error
+            (the means would cover only the cases predicted).
 
     Raises:
-        SamsegInputError: unreadable files, label values a dataset does not have, geometry
-            that differs between prediction and reference, nothing to evaluate, or an output
-            location that cannot be written; the message names the files.
+        SamsegInputError: missing predictions (unless ``allow_missing``), unreadable files,
+            label values a dataset does not have, geometry that differs between prediction and
+            reference, nothing to evaluate, or an output location that cannot be written; the
+            message names the files.
     """
     reference_folder, prediction_folder = Path(reference_folder), Path(prediction_folder)
     evaluation_labels = _evaluation_labels(labels, ignore_label)
@@ -89,6 +94,8 @@ def evaluate_folders(
         for i in identifiers
         if i not in predictions
     ]
+    if missing and not allow_missing:
+        raise SamsegInputError(_missing_message(prediction_folder, missing, len(identifiers)))
     unmatched = [predictions[i] for i in sorted(predictions) if i not in references]
     reader = reader_writer or reader_writer_for(ending)
     tasks = [
@@ -208,6 +215,17 @@ def _requested(
             f"found no such file ({len(unknown)} requested cases have no reference)"
         )
     return sorted(set(cases))
+
+
+def _missing_message(folder: Path, missing: list[MissingCase], num_requested: int) -> str:
+    shown = ", ".join(m.identifier for m in missing[:10])
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    return (
+        f"{folder}: expected a prediction for each of the {num_requested} references, found "
+        f"none for {len(missing)} {'case' if len(missing) == 1 else 'cases'}: {shown}{more} "
+        f"(e.g. {missing[0].expected_prediction_file}); --allow_missing evaluates the others "
+        "and lists these in summary.json"
+    )
 
 
 def _image_file(identifier: str, ending: str, folders: Sequence[str | os.PathLike]) -> Path | None:

@@ -7,10 +7,12 @@ summary.json holds nnU-Net's three keys::
     metric_per_case   [{"metrics": {class key: {metric: value}}, "prediction_file": ...,
                         "reference_file": ...}, ...]
 
-and samseg's ``missing_cases``, ``predictions_without_reference`` and ``settings``. Class keys
-are nnU-Net's (``"1"``, ``"(1, 2)"``). As in nnU-Net, the foreground mean skips class ``"0"``
-and is NaN when a class mean is; undefined values are written as ``NaN``, which Python's json
-module (and nnU-Net's ``load_summary_json``) reads back.
+and samseg's ``foreground_mean_of_defined_classes``, ``classes_left_out_of_defined_mean``,
+``missing_cases``, ``predictions_without_reference`` and ``settings``. Class keys are nnU-Net's
+(``"1"``, ``"(1, 2)"``). As in nnU-Net, the foreground mean skips class ``"0"`` and is NaN when
+a class mean is; the mean of defined classes leaves such classes out instead, per metric.
+Undefined values are written as ``NaN``, which Python's json module (and nnU-Net's
+``load_summary_json``) reads back.
 """
 
 from __future__ import annotations
@@ -43,7 +45,12 @@ class EvaluationSummary:
         cases: one result per evaluated case, sorted by identifier.
         labels: the classes scored.
         mean: class key -> metric -> mean over cases, NaN values left out.
-        foreground_mean: metric -> mean over the classes other than ``"0"`` of ``mean``.
+        foreground_mean: metric -> mean over the classes other than ``"0"`` of ``mean``
+            (nnU-Net's: NaN as soon as one class mean is NaN).
+        defined_foreground_mean: metric -> mean over the classes other than ``"0"`` whose
+            mean of that metric is defined (NaN only when none is).
+        left_out_of_defined_mean: metric -> class keys whose mean is NaN, left out of
+            ``defined_foreground_mean``; only metrics that leave a class out appear.
         missing_cases: references without a prediction (not evaluated).
         predictions_without_reference: prediction files no reference matches (not evaluated).
         synapse_protocol: whether Dice and HD95 follow TransUNet's Synapse protocol.
@@ -55,6 +62,8 @@ class EvaluationSummary:
     labels: EvaluationLabels
     mean: dict[str, Metrics]
     foreground_mean: Metrics
+    defined_foreground_mean: Metrics
+    left_out_of_defined_mean: dict[str, tuple[str, ...]]
     missing_cases: tuple[MissingCase, ...] = ()
     predictions_without_reference: tuple[Path, ...] = ()
     synapse_protocol: bool = False
@@ -84,11 +93,19 @@ class EvaluationSummary:
             m: float(np.mean([mean[k][m] for k in foreground])) if foreground else float("nan")
             for m in METRIC_NAMES
         }
+        defined_mean = {m: _nan_mean([mean[k][m] for k in foreground]) for m in METRIC_NAMES}
+        left_out = {
+            m: undefined
+            for m in METRIC_NAMES
+            if (undefined := tuple(k for k in foreground if np.isnan(mean[k][m])))
+        }
         return cls(
             cases=ordered,
             labels=labels,
             mean=mean,
             foreground_mean=foreground_mean,
+            defined_foreground_mean=defined_mean,
+            left_out_of_defined_mean=left_out,
             missing_cases=tuple(missing_cases),
             predictions_without_reference=tuple(predictions_without_reference),
             synapse_protocol=synapse_protocol,
@@ -114,6 +131,10 @@ class EvaluationSummary:
                 }
                 for case in self.cases
             ],
+            "foreground_mean_of_defined_classes": dict(self.defined_foreground_mean),
+            "classes_left_out_of_defined_mean": {
+                metric: list(keys) for metric, keys in self.left_out_of_defined_mean.items()
+            },
             "missing_cases": [
                 {
                     "case": missing.identifier,

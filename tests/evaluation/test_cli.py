@@ -28,11 +28,31 @@ def test_dataset_evaluation_prints_the_table_and_writes_the_summary(
 ):
     raw = make_raw_dataset()
     predictions = predictions_from_labels(raw, tmp_path / "pred")
-    (predictions / "case02.nii.gz").unlink()
     main(["-ref", str(raw / "labelsTr"), "-pred", str(predictions), "-d", "Toy"])
     printed = capsys.readouterr().out
+    assert "3 cases, means over cases" in printed and "without a prediction" not in printed
     assert "organ_a" in printed and "organ_b" in printed and "foreground mean" in printed
     assert "HD95 (mm)" in printed and "NSD@2mm" in printed
+    data = json.loads((predictions / "summary.json").read_text())
+    assert len(data["metric_per_case"]) == 3 and data["missing_cases"] == []
+
+
+@pytest.mark.parametrize("flag", ["--allow_missing", "--allow-missing"])
+def test_missing_predictions_need_the_allow_missing_flag(make_raw_dataset, tmp_path, capsys, flag):
+    raw = make_raw_dataset()
+    predictions = predictions_from_labels(raw, tmp_path / "pred")
+    (predictions / "case02.nii.gz").unlink()
+    arguments = ["-ref", str(raw / "labelsTr"), "-pred", str(predictions), "-d", "Toy"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith("error: ") and "case02" in error and "--allow_missing" in error
+    assert not (predictions / "summary.json").exists()
+    main([*arguments, flag])
+    printed = capsys.readouterr().out
+    assert "2 cases, means over cases" in printed
+    assert "1 case without a prediction, in no mean: case02" in printed
     assert "missing prediction: case case02" in printed
     data = json.loads((predictions / "summary.json").read_text())
     assert len(data["metric_per_case"]) == 2

@@ -69,12 +69,24 @@ def test_summary_json_has_nnunets_structure(tmp_path):
     assert "organ_b" in table and "for 1 case/class pairs where only one" in table
 
 
-def test_missing_prediction_is_reported_and_the_rest_evaluated(tmp_path):
+def test_missing_prediction_is_an_error_listing_the_missing_cases(tmp_path):
+    reference, prediction = make_folders(tmp_path, num_cases=4)
+    (prediction / "case01.nii.gz").unlink()
+    (prediction / "case03.nii.gz").unlink()
+    with pytest.raises(SamsegInputError) as error:
+        evaluate_folders(reference, prediction, SCHEME, ".nii.gz")
+    message = str(error.value)
+    assert "case01, case03" in message and "case00" not in message and "--allow_missing" in message
+    assert not (prediction / "summary.json").exists()
+
+
+def test_missing_prediction_allowed_is_reported_and_the_rest_evaluated(tmp_path):
     reference, prediction = make_folders(tmp_path)
     (prediction / "case01.nii.gz").unlink()
     write_volume(prediction / "stray.nii.gz", synthetic_case(0)[1], SPACING)
-    summary = evaluate_folders(reference, prediction, SCHEME, ".nii.gz")
+    summary = evaluate_folders(reference, prediction, SCHEME, ".nii.gz", allow_missing=True)
     assert [c.identifier for c in summary.cases] == ["case00", "case02"]
+    assert "1 case without a prediction, in no mean: case01" in format_table(summary)
     data = json.loads((prediction / "summary.json").read_text())
     assert data["missing_cases"] == [
         {
@@ -151,7 +163,7 @@ def test_nothing_to_evaluate_is_an_error(tmp_path):
     reference, _ = make_folders(tmp_path, num_cases=1)
     (tmp_path / "empty").mkdir()
     with pytest.raises(SamsegInputError, match="found none"):
-        evaluate_folders(reference, tmp_path / "empty", SCHEME, ".nii.gz")
+        evaluate_folders(reference, tmp_path / "empty", SCHEME, ".nii.gz", allow_missing=True)
 
 
 def test_overlays_are_written_over_the_image(tmp_path):
@@ -210,3 +222,41 @@ def test_synapse_protocol_is_recorded(tmp_path):
     missed = summary.cases[1].metrics["2"]
     assert (missed["Dice"], missed["HD95"]) == (0.0, 0.0)
     assert summary.mean["2"]["HD95"] == pytest.approx(summary.cases[0].metrics["2"]["HD95"] / 2)
+
+
+def test_mean_of_defined_classes_leaves_out_undefined_ones_and_names_them(tmp_path):
+    reference, prediction = make_folders(tmp_path, num_cases=2)
+    _, label = synthetic_case(0)
+    false_positive = np.roll(label, 1, axis=2)
+    false_positive[0, 0, 0] = 3  # one voxel of class 3, absent from every reference
+    write_volume(prediction / "case00.nii.gz", false_positive, SPACING)
+    summary = evaluate_folders(reference, prediction, [1, 2, 3, 4])
+    data = json.loads((prediction / "summary.json").read_text())
+    assert math.isnan(data["foreground_mean"]["HD95"])  # nnU-Net's value is kept
+    assert math.isnan(data["foreground_mean"]["Dice"])  # class 4: in no file at all
+    defined = data["foreground_mean_of_defined_classes"]
+    means = data["mean"]
+    assert defined["HD95"] == pytest.approx((means["1"]["HD95"] + means["2"]["HD95"]) / 2)
+    assert means["3"]["Dice"] == 0.0
+    assert defined["Dice"] == pytest.approx(
+        (means["1"]["Dice"] + means["2"]["Dice"] + means["3"]["Dice"]) / 3
+    )
+    assert data["classes_left_out_of_defined_mean"] == {
+        "Dice": ["4"],
+        "IoU": ["4"],
+        "HD95": ["3", "4"],
+        "NSD": ["4"],
+    }
+    table = format_table(summary).splitlines()
+    row = next(line for line in table if line.startswith("mean of defined classes "))
+    columns = (("Dice", 4), ("IoU", 4), ("HD95", 2), ("NSD", 4))
+    assert row.split()[-4:] == [f"{defined[metric]:.{digits}f}" for metric, digits in columns]
+    assert any("label 3 (HD95), label 4 (Dice, IoU, HD95, NSD)" in line for line in table)
+
+
+def test_no_defined_mean_row_when_every_class_is_defined(tmp_path):
+    reference, prediction = make_folders(tmp_path, num_cases=2)
+    summary = evaluate_folders(reference, prediction, SCHEME, ".nii.gz")
+    assert summary.defined_foreground_mean == summary.foreground_mean
+    assert summary.left_out_of_defined_mean == {}
+    assert "mean of defined classes" not in format_table(summary)
