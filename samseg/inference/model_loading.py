@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.models import SamSegmenter
+from samseg.models.checkpoint_io import load_weights_only
 from samseg.models.spec import NetworkSpec
 from samseg.planning.plans import Plans
 
@@ -135,13 +134,7 @@ def load_trained_network(checkpoint_path: str | os.PathLike) -> SamSegmenter:
                 else f"{path.parent} does not exist either"
             )
         )
-    try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise SamsegInputError(
-            f"{path}: expected a samseg checkpoint readable with torch.load(weights_only=True), "
-            f"found an error: {error}"
-        ) from None
+    content = load_weights_only(path, "a samseg checkpoint")
     missing = (
         [NETWORK_KEY, WEIGHTS_KEY]
         if not isinstance(content, dict)

@@ -16,6 +16,8 @@ No code in samseg downloads weights; a missing file is an error that says where 
 from __future__ import annotations
 
 import os
+import pickle
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,9 @@ SAMSEG_WEIGHTS_KEY = "network_weights"
 
 WRAPPED_WEIGHTS_KEY = "model"
 """Key of the state dict inside a wrapped (MedSAM-style) checkpoint."""
+
+_UNSAFE_GLOBAL = re.compile(r"Unsupported global: GLOBAL (\S+)")
+_UNPICKLER_DETAIL = re.compile(r"WeightsUnpickler error:\s*(.+?)(?:\n\n|$)", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,9 @@ def read_checkpoint(checkpoint: str | os.PathLike[str]) -> CheckpointContents:
     path = Path(checkpoint)
     if not path.is_file():
         raise SamsegConfigError(missing_checkpoint_message(path))
-    try:
-        content = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise SamsegInputError(
-            f"{path}: cannot be read with torch.load(weights_only=True): {error}. Expected an "
-            "official SAM/MedSAM .pth state dict or a samseg checkpoint."
-        ) from error
+    content = load_weights_only(
+        path, "an official SAM/MedSAM .pth state dict or a samseg checkpoint"
+    )
     if not isinstance(content, Mapping):
         raise SamsegInputError(
             f"{path}: expected a dict of weights, found a {type(content).__name__}."
@@ -98,6 +99,47 @@ def read_checkpoint(checkpoint: str | os.PathLike[str]) -> CheckpointContents:
         weights = _as_state_dict(content[WRAPPED_WEIGHTS_KEY], path, f"[{WRAPPED_WEIGHTS_KEY!r}]")
         return CheckpointContents(path, "wrapped", weights)
     return CheckpointContents(path, "sam", _as_state_dict(content, path, ""))
+
+
+def load_weights_only(path: Path, expected: str) -> object:
+    """``torch.load(path, weights_only=True)`` onto the CPU; every failure is one line.
+
+    Every checkpoint samseg reads goes through here, so that no file a user was sent can run
+    code, and a refused file gets samseg's own message instead of torch's advice to load it
+    with ``weights_only=False``.
+
+    Args:
+        path: the file.
+        expected: what the file should be, for the message ("a samseg checkpoint").
+
+    Raises:
+        SamsegInputError: ``"<path>: refusing to unpickle <object> ..."`` for pickled Python
+            objects, else ``"<path>: expected <expected> ..., found ..."``.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        message = str(error)
+        unsafe = _UNSAFE_GLOBAL.search(message)
+        if unsafe:
+            raise SamsegInputError(
+                f"{path}: refusing to unpickle {unsafe.group(1)}: expected {expected} of "
+                "tensors and plain values (read with torch.load(weights_only=True)), found "
+                "pickled Python objects, and samseg never runs code from a checkpoint; re-save "
+                "the weights as a dict of tensors"
+            ) from None
+        detail = _UNPICKLER_DETAIL.search(message)
+        found = " ".join(detail.group(1).split()) if detail else "not a torch file"
+        raise SamsegInputError(
+            f"{path}: expected {expected} readable with torch.load(weights_only=True), found a "
+            f"file torch cannot read ({found})"
+        ) from None
+    except Exception as error:
+        found = " ".join(str(error).split())[:300]
+        raise SamsegInputError(
+            f"{path}: expected {expected} readable with torch.load(weights_only=True), found "
+            f"{type(error).__name__}: {found}"
+        ) from None
 
 
 def _as_state_dict(content: object, path: Path, where: str) -> dict[str, torch.Tensor]:

@@ -31,6 +31,7 @@ import torch
 
 from samseg.errors import SamsegInputError
 from samseg.io import atomic_output
+from samseg.models.checkpoint_io import load_weights_only
 
 CHECKPOINT_FINAL = "checkpoint_final.pth"
 CHECKPOINT_LATEST = "checkpoint_latest.pth"
@@ -110,13 +111,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise SamsegInputError(f"{path}: expected a training checkpoint, found no such file")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise SamsegInputError(
-            f"{path}: expected a samseg training checkpoint readable with "
-            f"torch.load(weights_only=True), found: {error}"
-        ) from None
+    checkpoint = load_weights_only(path, "a samseg training checkpoint")
     if not isinstance(checkpoint, dict):
         raise SamsegInputError(
             f"{path}: expected a samseg training checkpoint (a dict), "
