@@ -6,8 +6,11 @@ resolution (linear interpolation of every class, one class map at a time) and tu
 labels at once, so the full (C, z, y, x) probability volume is never held unless asked for.
 The slice axis is never resampled, so groups are independent.
 
-When all groups are in, the (slice, row, column) labels are transposed back to the raw
-(z, y, x) axis order and put into a background volume of the raw shape at the crop box.
+When all groups are in, the (slice, row, column) labels are transposed back to the (z, y, x)
+axis order, put into a background volume at the crop box, and that volume is reoriented back
+from the plans' orientation to the raw file's voxel order (the exact inverse of the axis
+permutation and flips of preprocessing; the identity for cases stored like the training data),
+so the result has the raw image's shape and is written with its geometry.
 
 Labels: softmax probabilities -> arg-max class index, which is the label value (dataset.json
 labels are consecutive from background 0). Region-based labels (``regions_class_order``):
@@ -74,9 +77,9 @@ class SegmentationExporter:
 
     def segmentation(self) -> np.ndarray:
         """The (z, y, x) label volume of the raw image's shape, background outside the crop."""
-        full = np.zeros(self.properties.original_shape, dtype=self.labels.dtype)
+        full = np.zeros(self._oriented_shape, dtype=self.labels.dtype)
         full[self.properties.crop_box.slices] = self.labels.transpose(self._backward)
-        return full
+        return self.properties.reorientation.undo(full)
 
     def probabilities(self) -> np.ndarray:
         """(C, z, y, x) float32 probabilities of the raw image's shape.
@@ -89,12 +92,17 @@ class SegmentationExporter:
         """
         if self.kept is None:
             raise RuntimeError("probabilities were not kept; pass keep_probabilities=True")
-        full = np.zeros((len(self.kept), *self.properties.original_shape), dtype=np.float32)
+        full = np.zeros((len(self.kept), *self._oriented_shape), dtype=np.float32)
         if self.regions is None:
             full[0] = 1
         inside = (slice(None), *self.properties.crop_box.slices)
         full[inside] = self.kept.transpose(0, *(1 + a for a in self._backward))
-        return full
+        return self.properties.reorientation.undo(full)
+
+    @property
+    def _oriented_shape(self) -> tuple[int, int, int]:
+        """(z, y, x) shape of the raw image reoriented to the plans' orientation."""
+        return self.properties.reorientation.shape(self.properties.original_shape)
 
     @property
     def _backward(self) -> tuple[int, int, int]:

@@ -34,6 +34,7 @@ from samseg.io import ImageGeometry, ImageReaderWriter, reader_writer_for
 from samseg.models import has_lora, merge_lora
 from samseg.planning.plans import Plans
 from samseg.preprocessing import CaseProperties, PreprocessedCase, preprocess_case
+from samseg.preprocessing.orientation import warn_if_orientation_unknown
 from samseg.preprocessing.storage import StoredCase
 
 CPU_PIXELS_PER_BATCH = 512 * 512
@@ -103,6 +104,7 @@ class SlicePredictor:
             SamsegInputError: an unknown configuration or precision, no networks, or
                 networks whose input size or class count do not fit the plans.
         """
+        warn_if_orientation_unknown(plans)
         self.plans = plans
         self.configuration_name = configuration
         self.configuration = plans.configuration(configuration)

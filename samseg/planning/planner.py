@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from samseg.dataset import DatasetDescription
+from samseg.io.orientation import Reorientation, majority_orientation
 from samseg.planning.plans import (
     ChannelNormalization,
     LabelHandling,
@@ -67,12 +68,13 @@ class SliceSAMPlanner:
 
     def plan(self) -> Plans:
         """Decide the plans from the fingerprint."""
-        spacings = np.asarray(self.fingerprint["spacings"], dtype=np.float64)
+        orientation = self.training_orientation()
+        spacings, shapes = self._reoriented_spacings_and_shapes(orientation)
         median_spacing = np.median(spacings, axis=0)
         slice_axis = self.choose_slice_axis(median_spacing)
         transpose = (slice_axis, *(a for a in range(3) if a != slice_axis))
         target_spacing = tuple(float(s) for s in median_spacing)
-        shape = self._median_shape_after_resampling(spacings, target_spacing, transpose)
+        shape = self._median_shape_after_resampling(spacings, shapes, target_spacing, transpose)
         configurations = {f"2d_{size}": self.configure(size, shape) for size in self.input_sizes}
         labels = self.description.labels
         return Plans(
@@ -100,7 +102,27 @@ class SliceSAMPlanner:
             foreground_intensity_properties_per_channel=self.fingerprint[
                 "foreground_intensity_properties_per_channel"
             ],
+            orientation=orientation,
         )
+
+    def training_orientation(self) -> str | None:
+        """The majority axis codes of the training cases; ``None`` for a fingerprint written
+        before samseg recorded them (cases then keep their stored voxel order)."""
+        orientations = self.fingerprint.get("orientations")
+        return majority_orientation(orientations) if orientations else None
+
+    def _reoriented_spacings_and_shapes(
+        self, orientation: str | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per case (z, y, x) spacing (mm) and cropped shape (voxels), float64 (cases, 3),
+        in the axis order of ``orientation`` (the fingerprint's own order when ``None``)."""
+        spacings = np.asarray(self.fingerprint["spacings"], dtype=np.float64)
+        shapes = np.asarray(self.fingerprint["shapes_after_crop"], dtype=np.float64)
+        if orientation is not None:
+            for case, codes in enumerate(self.fingerprint["orientations"]):
+                axes = list(Reorientation.between(codes, orientation).axes)
+                spacings[case], shapes[case] = spacings[case, axes], shapes[case, axes]
+        return spacings, shapes
 
     @staticmethod
     def choose_slice_axis(median_spacing: np.ndarray) -> int:
@@ -109,12 +131,16 @@ class SliceSAMPlanner:
         coarsest = float(np.max(median_spacing))
         return next(a for a in range(3) if median_spacing[a] >= coarsest * 0.99)
 
+    @staticmethod
     def _median_shape_after_resampling(
-        self, spacings: np.ndarray, target_spacing: tuple[float, ...], transpose: tuple[int, ...]
+        spacings: np.ndarray,
+        shapes: np.ndarray,
+        target_spacing: tuple[float, ...],
+        transpose: tuple[int, ...],
     ) -> tuple[int, int, int]:
         """Median (slice, row, column) shape in voxels after cropping and in-plane resampling."""
         order = list(transpose)
-        shapes = np.asarray(self.fingerprint["shapes_after_crop"], dtype=np.float64)[:, order]
+        shapes = shapes[:, order]
         scale = spacings[:, order[1:]] / np.asarray(target_spacing)[order[1:]]
         shapes[:, 1:] = np.round(shapes[:, 1:] * scale)
         return tuple(int(v) for v in np.median(shapes, axis=0))

@@ -1,5 +1,6 @@
-"""Preprocess one case: read, crop to non-zero, put the slice axis first, resample in-plane,
-normalize. Used for training data and, without a label, by the predictor."""
+"""Preprocess one case: read, reorient to the plans' orientation, crop to non-zero, put the
+slice axis first, resample in-plane, normalize. Used for training data and, without a label,
+by the predictor."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from samseg.planning.plans import Plans
 from samseg.preprocessing.cropping import crop_to_nonzero, nonzero_mask
 from samseg.preprocessing.labels import check_label_values, class_slices
 from samseg.preprocessing.normalization import normalization_for
+from samseg.preprocessing.orientation import case_reorientation
 from samseg.preprocessing.properties import CaseProperties
 from samseg.preprocessing.provenance import case_provenance
 from samseg.preprocessing.resampling import (
@@ -52,12 +54,13 @@ def preprocess_case(
 ) -> PreprocessedCase:
     """Read and preprocess one case as the plans say.
 
-    Steps: read the channels ((channel, z, y, x) float32) and the label; crop both to the
-    images' non-zero bounding box; transpose so the slice axis comes first; resample rows and
-    columns to the plans' in-plane target spacing (images spline order 3, labels one-hot
-    linear; skipped when the spacing is within 1e-3 of the target); normalize each channel to
-    [0, 255] with its plans scheme (the z-score region is the hole-filled non-zero mask,
-    resampled like a label).
+    Steps: read the channels ((channel, z, y, x) float32) and the label; reorient both to
+    ``plans.orientation`` (axis permutation and flips, exact; see
+    ``samseg.preprocessing.orientation``); crop both to the images' non-zero bounding box;
+    transpose so the slice axis comes first; resample rows and columns to the plans' in-plane
+    target spacing (images spline order 3, labels one-hot linear; skipped when the spacing is
+    within 1e-3 of the target); normalize each channel to [0, 255] with its plans scheme (the
+    z-score region is the hole-filled non-zero mask, resampled like a label).
 
     Args:
         image_paths: one file per channel, in channel order.
@@ -75,10 +78,14 @@ def preprocess_case(
     provenance = case_provenance(image_paths, label_path, plans)
     images, labels, geometry = _read_case(image_paths, label_path, plans, reader_writer)
     original_shape = tuple(int(n) for n in images.shape[1:])
+    reorientation = case_reorientation(geometry, plans)
+    images = reorientation.apply(images)
+    labels = None if labels is None else reorientation.apply(labels)
+    oriented_spacing = reorientation.apply_to_geometry(geometry, original_shape).spacing
     images, labels, box = crop_to_nonzero(images, labels)
 
     axes = (0, *(1 + a for a in plans.transpose_forward))
-    spacing = tuple(geometry.spacing[a] for a in plans.transpose_forward)
+    spacing = tuple(oriented_spacing[a] for a in plans.transpose_forward)
     shape = tuple(box.shape[a] for a in plans.transpose_forward)
     new_shape = shape[1:]
     if needs_resampling(spacing[1:], plans.in_plane_target_spacing):
@@ -104,6 +111,7 @@ def preprocess_case(
         ),
         class_slices=slices,
         provenance=provenance,
+        reorientation=reorientation,
     )
     return PreprocessedCase(data=data, label=label, properties=properties)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from samseg.io import ImageGeometry
+from samseg.io.orientation import IDENTITY, Reorientation
 from samseg.preprocessing.cropping import CropBox
 from samseg.preprocessing.provenance import FORMAT_VERSION, Provenance
 
@@ -14,10 +15,12 @@ class CaseProperties:
     """How a raw case became its preprocessed arrays.
 
     Attributes:
-        original_shape: raw (z, y, x) shape, voxels.
-        geometry: the raw image's spacing, origin and direction.
-        crop_box: the non-zero crop in raw (z, y, x) voxels.
-        shape_after_crop: (z, y, x) shape of the crop, voxels (raw axis order).
+        original_shape: raw (z, y, x) shape, voxels, as stored in the file.
+        geometry: the raw image's spacing, origin and direction, as stored in the file.
+        crop_box: the non-zero crop in (z, y, x) voxels of the reoriented image (the raw
+            image reoriented to the plans' orientation; the raw image itself when
+            ``reorientation`` is the identity).
+        shape_after_crop: (z, y, x) shape of the crop, voxels (reoriented axis order).
         transpose_forward: permutation of (z, y, x) that puts the slice axis first.
         shape_after_resampling: (slice, row, column) shape of the stored arrays, voxels.
         spacing_after_resampling: (slice, row, column) spacing of the stored arrays, mm: the
@@ -26,6 +29,9 @@ class CaseProperties:
         class_slices: label value -> sorted indices of the stored slices that contain it, for
             every foreground value of the plans (empty when absent, and for unlabelled cases).
         provenance: the raw files and plans the case was made from.
+        reorientation: the axis permutation and flips from the raw voxel order to the plans'
+            orientation, applied before cropping (identity for cases stored like the
+            training data and for plans without an orientation).
         format_version: version of the stored format.
     """
 
@@ -38,6 +44,7 @@ class CaseProperties:
     spacing_after_resampling: tuple[float, float, float]
     class_slices: dict[int, tuple[int, ...]]
     provenance: Provenance
+    reorientation: Reorientation = IDENTITY
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> dict:
@@ -53,11 +60,14 @@ class CaseProperties:
             "spacing_after_resampling": list(self.spacing_after_resampling),
             "class_slices": {str(v): list(s) for v, s in self.class_slices.items()},
             "provenance": self.provenance.to_json(),
+            "reorientation": self.reorientation.to_json(),
         }
 
     @classmethod
     def from_json(cls, data: dict) -> CaseProperties:
-        """Inverse of :meth:`to_json`; raises KeyError, TypeError or ValueError when malformed."""
+        """Inverse of :meth:`to_json`; raises KeyError, TypeError or ValueError when malformed.
+        Properties written before ``reorientation`` existed get the identity."""
+        reorientation = data.get("reorientation")
         return cls(
             original_shape=_ints(data["original_shape"]),
             geometry=ImageGeometry.from_json(data["geometry"]),
@@ -68,6 +78,9 @@ class CaseProperties:
             spacing_after_resampling=tuple(float(v) for v in data["spacing_after_resampling"]),
             class_slices={int(v): _ints(s) for v, s in data["class_slices"].items()},
             provenance=Provenance.from_json(data["provenance"]),
+            reorientation=IDENTITY
+            if reorientation is None
+            else Reorientation.from_json(reorientation),
             format_version=int(data["format_version"]),
         )
 

@@ -76,9 +76,10 @@ def stamp_files(paths: Sequence[str | os.PathLike]) -> tuple[FileStamp, ...]:
 def plans_hash(plans: Plans) -> str:
     """SHA-256 of the plans fields that determine preprocessed data.
 
-    Those are the reader, the axis order, the in-plane target spacing (the slice-axis entry of
-    ``target_spacing`` is informative only), the normalization and the label handling, plus
-    :data:`FORMAT_VERSION`, which changes whenever the stored format does.
+    Those are the reader, the orientation (only when the plans record one, so data made with
+    older plans stay up to date), the axis order, the in-plane target spacing (the slice-axis
+    entry of ``target_spacing`` is informative only), the normalization and the label
+    handling, plus :data:`FORMAT_VERSION`, which changes whenever the stored format does.
     """
     fields = {
         "format_version": FORMAT_VERSION,
@@ -88,4 +89,6 @@ def plans_hash(plans: Plans) -> str:
         "normalization": [asdict(n) for n in plans.normalization],
         "label_handling": asdict(plans.label_handling),
     }
+    if plans.orientation is not None:
+        fields["orientation"] = plans.orientation
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
