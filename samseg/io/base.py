@@ -29,7 +29,8 @@ class ImageReaderWriter(ABC):
     def read_volume(self, path: Path) -> tuple[np.ndarray, ImageGeometry]:
         """Read one single-channel file: a (z, y, x) array and its geometry.
 
-        2D files come back as (1, y, x) with ``geometry.dimension == 2``.
+        2D files come back as (1, y, x) with ``geometry.dimension == 2``. A truncated file or
+        one holding NaN or infinite voxels is a :class:`SamsegInputError` naming the file.
         """
 
     @abstractmethod
@@ -39,7 +40,7 @@ class ImageReaderWriter(ABC):
     def read_images(self, paths: Sequence[str | os.PathLike]) -> tuple[np.ndarray, ImageGeometry]:
         """Read the channel files of one case into a (c, z, y, x) float32 array.
 
-        All channels must have the same shape and geometry, and finite intensities.
+        All channels must have the same shape and geometry.
         """
         paths = [Path(p) for p in paths]
         if not paths:
@@ -47,11 +48,6 @@ class ImageReaderWriter(ABC):
         stacked: np.ndarray | None = None
         for channel, path in enumerate(paths):
             array, channel_geometry = self.read_volume(path)
-            if not np.isfinite(array).all():
-                count = int((~np.isfinite(array)).sum())
-                raise SamsegInputError(
-                    f"{path}: expected finite intensities, found {count} NaN or infinite voxels"
-                )
             if stacked is None:
                 geometry = channel_geometry
                 stacked = np.empty((len(paths), *array.shape), dtype=np.float32)
@@ -69,7 +65,7 @@ class ImageReaderWriter(ABC):
         path = Path(path)
         array, geometry = self.read_volume(path)
         if np.issubdtype(array.dtype, np.floating):
-            if not np.isfinite(array).all() or not np.array_equal(array, np.round(array)):
+            if not np.array_equal(array, np.round(array)):
                 raise SamsegInputError(
                     f"{path}: expected integer label values, found non-integer values"
                 )

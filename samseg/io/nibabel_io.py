@@ -10,6 +10,7 @@ import numpy as np
 from samseg.errors import SamsegInputError
 from samseg.io.base import ImageReaderWriter
 from samseg.io.geometry import ImageGeometry
+from samseg.io.nifti_integrity import check_nifti_voxel_data, nonfinite_voxels_error
 
 _RAS_TO_LPS = np.diag([-1.0, -1.0, 1.0])
 
@@ -29,13 +30,17 @@ class NibabelIO(ImageReaderWriter):
         path = Path(path)
         if not path.is_file():
             raise SamsegInputError(f"{path}: expected a NIfTI file, found no such file")
+        check_nifti_voxel_data(path, count_nonfinite=False)
         try:
             image = nib.load(str(path))
             data = np.asanyarray(image.dataobj)
         except Exception as error:  # nibabel raises many types for corrupt files
+            reason = " ".join(str(error).split())
             raise SamsegInputError(
-                f"{path}: expected a readable NIfTI file, found an error: {error}"
+                f"{path}: expected a readable NIfTI file, found an error: {reason}"
             ) from None
+        if data.dtype.kind == "f" and not np.isfinite(data).all():
+            raise nonfinite_voxels_error(path, int(data.size - np.isfinite(data).sum()))
         dimension = 2 if data.ndim == 2 else 3
         if data.ndim == 2:
             data = data[:, :, None]

@@ -10,10 +10,18 @@ import SimpleITK as sitk
 from samseg.errors import SamsegInputError
 from samseg.io.base import ImageReaderWriter
 from samseg.io.geometry import ImageGeometry
+from samseg.io.nifti_integrity import check_nifti_voxel_data, nonfinite_voxels_error
+
+_NIFTI_ENDINGS = (".nii", ".nii.gz")
 
 
 class SimpleITKIO(ImageReaderWriter):
-    """Reads any file SimpleITK reads, and a folder holding one DICOM series as one image."""
+    """Reads any file SimpleITK reads, and a folder holding one DICOM series as one image.
+
+    NIfTI files are checked first for truncation and NaN/inf voxels, which SimpleITK would
+    silently read as 0 (see :mod:`samseg.io.nifti_integrity`); other formats are checked for
+    NaN/inf on the array read.
+    """
 
     name = "SimpleITKIO"
     supported_file_endings = (".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd", ".gipl")
@@ -30,6 +38,8 @@ class SimpleITKIO(ImageReaderWriter):
         if dimension not in (2, 3):
             raise SamsegInputError(f"{path}: expected a 2D or 3D image, found {dimension}D")
         array = sitk.GetArrayFromImage(image)
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise nonfinite_voxels_error(path, int(array.size - np.isfinite(array).sum()))
         if dimension == 2:
             direction_2d = image.GetDirection()
             geometry = ImageGeometry(
@@ -74,6 +84,8 @@ class SimpleITKIO(ImageReaderWriter):
 def _read_file(path: Path) -> sitk.Image:
     if not path.is_file():
         raise SamsegInputError(f"{path}: expected an image file, found no such file")
+    if path.name.lower().endswith(_NIFTI_ENDINGS):
+        check_nifti_voxel_data(path)
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as error:
