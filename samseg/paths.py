@@ -3,6 +3,13 @@
 ``SAMSEG_raw``, ``SAMSEG_preprocessed`` and ``SAMSEG_results`` win; when one is unset its
 nnU-Net counterpart (``nnUNet_raw``, ...) is used, so an existing nnU-Net tree works as is.
 Roots are read when asked for, never cached, so tests and callers may change the environment.
+
+samseg shares ``PREPROCESSED/DatasetXXX_Name/`` with nnU-Net without modifying a file nnU-Net
+wrote: its own files there carry samseg names (``samseg_dataset.json``,
+``samseg_dataset_fingerprint.json``, ``samsegPlans*.json``, ``samsegPlans_2d/``). The one
+shared name is ``splits_final.json``: an existing file (nnU-Net's or samseg's) is read as it
+is and never rewritten; when none exists samseg writes the folds nnU-Net would write, in its
+format, so both tools then train on the same folds.
 """
 
 from __future__ import annotations
@@ -45,6 +52,22 @@ def preprocessed_root(environ: Mapping[str, str] | None = None) -> Path:
 def results_root(environ: Mapping[str, str] | None = None) -> Path:
     """Folder holding trained models per dataset."""
     return _root("results", environ)
+
+
+#: samseg's copy of the raw dataset.json in ``PREPROCESSED/DatasetXXX_Name/``.
+DATASET_JSON_COPY = "samseg_dataset.json"
+
+
+def preprocessed_dataset_json(preprocessed_dataset_folder: Path) -> Path:
+    """The dataset.json a stage after planning reads from ``PREPROCESSED/DatasetXXX_Name/``.
+
+    samseg's copy, :data:`DATASET_JSON_COPY`; for a folder samseg preprocessed before its copy
+    had that name, the folder's ``dataset.json`` (also what nnU-Net copies there from the raw
+    dataset, so either way the dataset's own description).
+    """
+    copy = preprocessed_dataset_folder / DATASET_JSON_COPY
+    legacy = preprocessed_dataset_folder / "dataset.json"
+    return legacy if not copy.is_file() and legacy.is_file() else copy
 
 
 def model_folder(dataset_name: str, trainer_name: str, plans_name: str, configuration: str) -> Path:

@@ -1,10 +1,12 @@
 """Dataset fingerprint: what planning needs to know about every training case.
 
-``dataset_fingerprint.json`` has nnU-Net's keys (``spacings``, ``shapes_after_crop``,
-``foreground_intensity_properties_per_channel``, ``median_relative_size_after_cropping``) so
-nnU-Net users can read it as they are used to, plus samseg's class statistics. Reading every
-case is also where the dataset is validated: each case is checked as it is read, so a bad file
-is reported before any plan or preprocessed data is written.
+``samseg_dataset_fingerprint.json`` (samseg's own name, so that nnU-Net's
+``dataset_fingerprint.json`` in a shared folder is never touched) has nnU-Net's keys
+(``spacings``, ``shapes_after_crop``, ``foreground_intensity_properties_per_channel``,
+``median_relative_size_after_cropping``) so nnU-Net users can read it as they are used to,
+plus samseg's class statistics. Reading every case is also where the dataset is validated:
+each case is checked as it is read, so a bad file is reported before any plan or preprocessed
+data is written.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from samseg.errors import SamsegInputError
 from samseg.preprocessing.cropping import nonzero_bounding_box
 from samseg.preprocessing.labels import slice_presence
 
+FINGERPRINT_FILE = "samseg_dataset_fingerprint.json"
 FOREGROUND_SAMPLES_TOTAL = 10_000_000
 FOREGROUND_SAMPLING_SEED = 1234
 PERCENTILES = (0.5, 50.0, 99.5)
@@ -123,7 +126,7 @@ def extract_fingerprint(
 ) -> dict:
     """Fingerprint every training case (``num_processes`` workers) and summarize.
 
-    Returns the JSON-able ``dataset_fingerprint.json`` content.
+    Returns the JSON-able fingerprint file content.
     """
     samples_per_case = FOREGROUND_SAMPLES_TOTAL // max(len(cases), 1)
     arguments = [
@@ -201,4 +204,4 @@ def _summarize(
 
 def fingerprint_path(preprocessed_folder: Path) -> Path:
     """Where the fingerprint of a dataset lives."""
-    return preprocessed_folder / "dataset_fingerprint.json"
+    return preprocessed_folder / FINGERPRINT_FILE

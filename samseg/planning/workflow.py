@@ -1,7 +1,8 @@
 """The ``samseg_plan_and_preprocess`` workflow: fingerprint, plan, preprocess one dataset.
 
 Each step writes into ``PREPROCESSED/DatasetXXX_Name/`` and reads only what the previous step
-wrote, so each can be rerun alone. A rerun reuses what is up to date: the fingerprint while
+wrote, so each can be rerun alone; no file nnU-Net wrote there is modified (samseg's files have
+samseg names, see ``samseg.paths``). A rerun reuses what is up to date: the fingerprint while
 the raw files are unchanged, the plans unless ``overwrite`` (so hand edits survive), and every
 preprocessed case whose raw files and plans are unchanged.
 """
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from samseg.dataset import RawDataset
 from samseg.io import read_json, write_json
-from samseg.planning.fingerprint import extract_fingerprint
+from samseg.paths import DATASET_JSON_COPY
+from samseg.planning.fingerprint import extract_fingerprint, fingerprint_path
 from samseg.planning.plans import Plans
 from samseg.planning.registry import planner_class
 from samseg.preprocessing import PreprocessingReport, preprocess_dataset
@@ -50,11 +52,11 @@ def raw_files_digest(dataset: RawDataset) -> str:
 def fingerprint_dataset(
     dataset: RawDataset, num_processes: int, overwrite: bool
 ) -> tuple[dict, bool]:
-    """Write (or reuse, when the raw files are unchanged) ``dataset_fingerprint.json``.
+    """Write (or reuse, when the raw files are unchanged) ``samseg_dataset_fingerprint.json``.
 
     Returns the fingerprint and whether an existing one was reused.
     """
-    path = dataset.preprocessed_folder() / "dataset_fingerprint.json"
+    path = fingerprint_path(dataset.preprocessed_folder())
     digest = raw_files_digest(dataset)
     if path.is_file() and not overwrite:
         existing = read_json(path)
@@ -116,7 +118,7 @@ def plan_and_preprocess(
     dataset = RawDataset.find(dataset_query)
     output = dataset.preprocessed_folder()
     fingerprint, fingerprint_reused = fingerprint_dataset(dataset, num_processes, overwrite)
-    write_json(dataset.description.to_json(), output / "dataset.json")
+    write_json(dataset.description.to_json(), output / DATASET_JSON_COPY)
     plans, plans_path, plans_reused = plan_dataset(
         dataset, fingerprint, planner_name, overwrite, gpu_memory_target_gb
     )
@@ -130,7 +132,7 @@ def plan_and_preprocess(
             folders.append(folder)
     return PlanAndPreprocessResult(
         dataset_name=dataset.name,
-        fingerprint_path=output / "dataset_fingerprint.json",
+        fingerprint_path=fingerprint_path(output),
         fingerprint_reused=fingerprint_reused,
         plans_path=plans_path,
         plans_reused=plans_reused,

@@ -22,7 +22,7 @@ from samseg.io import write_json
 from samseg.models import LoraSettings, apply_freezing, build_sam, format_parameter_table
 from samseg.models.freezing import FreezingPolicy
 from samseg.models.spec import NetworkSpec
-from samseg.paths import model_folder, preprocessed_root, raw_root
+from samseg.paths import model_folder, preprocessed_dataset_json, preprocessed_root, raw_root
 from samseg.planning.plans import Plans
 from samseg.threads import cpu_threads
 from samseg.training.amp import choose_mixed_precision
@@ -142,7 +142,9 @@ class SAMTrainer:
         )
         self.preprocessed_folder = preprocessed_root() / plans.dataset_name
         self.data_folder = self.preprocessed_folder / self.configuration.data_identifier
-        self.description = DatasetDescription.load(self.preprocessed_folder / "dataset.json")
+        self.description = DatasetDescription.load(
+            preprocessed_dataset_json(self.preprocessed_folder)
+        )
         self.model_folder = model_folder(
             plans.dataset_name, type(self).__name__, plans.plans_name, configuration
         )

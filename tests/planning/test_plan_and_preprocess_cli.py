@@ -32,7 +32,7 @@ def test_plans_and_preprocesses_a_dataset_and_reuses_it(make_raw_dataset, roots,
     code, out, _ = run(capsys, "-d", "Toy", "-np", "1")
     assert code == 0
     folder = roots["preprocessed"] / "Dataset007_Toy"
-    fingerprint = json.loads((folder / "dataset_fingerprint.json").read_text())
+    fingerprint = json.loads((folder / "samseg_dataset_fingerprint.json").read_text())
     assert fingerprint["spacings"] == [[3.0, 1.0, 1.0]] * 3
     assert fingerprint["class_voxel_counts"]["1"] == 3 * 4 * 8 * 8
     assert fingerprint["class_slice_counts"]["1"] == [3 * 4, 3 * 8, 3 * 8]
@@ -40,7 +40,7 @@ def test_plans_and_preprocesses_a_dataset_and_reuses_it(make_raw_dataset, roots,
     assert stats["percentile_00_5"] < stats["median"] < stats["percentile_99_5"]
     plans = Plans.load(folder / "samsegPlans.json")
     assert plans.dataset_name == "Dataset007_Toy"
-    assert json.loads((folder / "dataset.json").read_text())["labels"]["organ_b"] == 2
+    assert json.loads((folder / "samseg_dataset.json").read_text())["labels"]["organ_b"] == 2
     data_folder = folder / "samsegPlans_2d"
     assert sorted(p.name for p in data_folder.glob("*.json")) == [
         "case00.json",
@@ -55,7 +55,7 @@ def test_plans_and_preprocesses_a_dataset_and_reuses_it(make_raw_dataset, roots,
 
 def test_fingerprint_sampling_is_reproducible(make_raw_dataset, roots, capsys):
     make_raw_dataset(num_cases=2)
-    path = roots["preprocessed"] / "Dataset007_Toy" / "dataset_fingerprint.json"
+    path = roots["preprocessed"] / "Dataset007_Toy" / "samseg_dataset_fingerprint.json"
     assert run(capsys, "-d", "Toy", "--no_pp")[0] == 0
     first = json.loads(path.read_text())
     assert run(capsys, "-d", "Toy", "--no_pp", "--overwrite", "-np", "2")[0] == 0
@@ -70,7 +70,7 @@ def expect_failure(capsys, roots, *names: str) -> str:
         assert name in message
     folder = roots["preprocessed"] / "Dataset007_Toy"
     assert not (folder / "samsegPlans.json").exists()
-    assert not (folder / "dataset_fingerprint.json").exists()
+    assert not (folder / "samseg_dataset_fingerprint.json").exists()
     return message
 
 
