@@ -160,3 +160,7 @@ class Reorientation:
         if sorted(axes) != [0, 1, 2] or len(flips) != 3:
             raise ValueError(f"expected a permutation of (0, 1, 2) and 3 flips, found {data}")
         return cls(axes, flips)
+
+
+#: The reorientation that changes nothing.
+IDENTITY = Reorientation()
