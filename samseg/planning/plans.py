@@ -13,13 +13,14 @@ moves the slice axis first (``transpose_forward``), so preprocessed arrays are
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_type_hints
 
 from samseg.errors import SamsegInputError
 from samseg.io import read_json, write_json
 from samseg.io.orientation import check_axis_codes
+from samseg.planning.json_fields import JsonObject
 
 LargeSliceHandling = Literal["resize", "sliding_window"]
 NORMALIZATION_SCHEMES = ("CTNormalization", "ZScoreNormalization")
@@ -205,38 +206,32 @@ class Plans:
     def load(cls, path: str | os.PathLike) -> Plans:
         """Read and validate a plans file (possibly edited by hand)."""
         path = Path(path)
-        data = read_json(path)
-        try:
-            plans = cls(
-                dataset_name=data["dataset_name"],
-                plans_name=data["plans_name"],
-                planner=data["planner"],
-                image_reader_writer=data["image_reader_writer"],
-                slice_axis=int(data["slice_axis"]),
-                transpose_forward=tuple(int(v) for v in data["transpose_forward"]),
-                original_median_spacing=tuple(float(v) for v in data["original_median_spacing"]),
-                target_spacing=tuple(float(v) for v in data["target_spacing"]),
-                median_shape_after_resampling=tuple(
-                    int(v) for v in data["median_shape_after_resampling"]
-                ),
-                normalization=tuple(ChannelNormalization(**n) for n in data["normalization"]),
-                label_handling=_label_handling_from_json(data["label_handling"]),
-                configurations={
-                    name: SliceConfiguration(**config)
-                    for name, config in data["configurations"].items()
-                },
-                gpu_memory_target_gb=float(data["gpu_memory_target_gb"]),
-                foreground_intensity_properties_per_channel=data.get(
-                    "foreground_intensity_properties_per_channel", {}
-                ),
-                orientation=data.get("orientation"),
-            )
-        except KeyError as error:
-            raise SamsegInputError(f"{path}: expected the key {error}, found none") from None
-        except TypeError as error:
-            raise SamsegInputError(
-                f"{path}: expected a valid plans entry, found: {error}"
-            ) from None
+        data = JsonObject(read_json(path), path)
+        data.check_keys(f.name for f in fields(cls))
+        plans = cls(
+            dataset_name=data.string("dataset_name"),
+            plans_name=data.string("plans_name"),
+            planner=data.string("planner"),
+            image_reader_writer=data.string("image_reader_writer"),
+            slice_axis=data.integer("slice_axis"),
+            transpose_forward=data.integers("transpose_forward", 3),
+            original_median_spacing=data.numbers("original_median_spacing", 3),
+            target_spacing=data.numbers("target_spacing", 3),
+            median_shape_after_resampling=data.integers("median_shape_after_resampling", 3),
+            normalization=tuple(
+                _from_json(ChannelNormalization, n) for n in data.objects("normalization")
+            ),
+            label_handling=_label_handling_from_json(data.object("label_handling")),
+            configurations={
+                name: _from_json(SliceConfiguration, config)
+                for name, config in data.objects_by_name("configurations").items()
+            },
+            gpu_memory_target_gb=data.number("gpu_memory_target_gb"),
+            foreground_intensity_properties_per_channel=data.object(
+                "foreground_intensity_properties_per_channel", {}
+            ).data,
+            orientation=data.optional_string("orientation"),
+        )
         plans.validate(path)
         return plans
 
@@ -260,12 +255,22 @@ class Plans:
             configuration.validate(name, source)
 
 
-def _label_handling_from_json(data: dict) -> LabelHandling:
-    order = data.get("regions_class_order")
+def _label_handling_from_json(data: JsonObject) -> LabelHandling:
+    data.check_keys(f.name for f in fields(LabelHandling))
     return LabelHandling(
-        class_names=tuple(data["class_names"]),
-        label_values=tuple(int(v) for v in data["label_values"]),
-        regions_class_order=None if order is None else tuple(int(v) for v in order),
-        ignore_label=data.get("ignore_label"),
-        resampling=data.get("resampling", "one_hot_linear"),
+        class_names=data.strings("class_names"),
+        label_values=data.integers("label_values"),
+        regions_class_order=data.optional_integers("regions_class_order"),
+        ignore_label=data.optional_integer("ignore_label"),
+        resampling=data.string("resampling", "one_hot_linear"),
     )
+
+
+_READERS = {str: JsonObject.string, int: JsonObject.integer, float: JsonObject.number}
+
+
+def _from_json(cls: type, data: JsonObject) -> Any:
+    """A flat dataclass of str / int / float fields (every field required), type-checked."""
+    data.check_keys(f.name for f in fields(cls))
+    hints = get_type_hints(cls)
+    return cls(**{f.name: _READERS[hints[f.name]](data, f.name) for f in fields(cls)})
