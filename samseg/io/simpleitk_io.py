@@ -9,6 +9,7 @@ import SimpleITK as sitk
 
 from samseg.errors import SamsegInputError
 from samseg.io.base import ImageReaderWriter
+from samseg.io.dicom_series import read_dicom_series
 from samseg.io.geometry import ImageGeometry
 from samseg.io.nifti_integrity import check_nifti_voxel_data, nonfinite_voxels_error
 
@@ -28,7 +29,7 @@ class SimpleITKIO(ImageReaderWriter):
 
     def read_volume(self, path: Path) -> tuple[np.ndarray, ImageGeometry]:
         path = Path(path)
-        image = _read_dicom_series(path) if path.is_dir() else _read_file(path)
+        image = read_dicom_series(path) if path.is_dir() else _read_file(path)
         if image.GetNumberOfComponentsPerPixel() != 1:
             raise SamsegInputError(
                 f"{path}: expected a single-component image (one file per channel, nnU-Net's "
@@ -92,21 +93,4 @@ def _read_file(path: Path) -> sitk.Image:
         reason = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown error"
         raise SamsegInputError(
             f"{path}: expected a readable image, found a file SimpleITK cannot read ({reason})"
-        ) from None
-
-
-def _read_dicom_series(folder: Path) -> sitk.Image:
-    series_ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
-    if len(series_ids) != 1:
-        raise SamsegInputError(
-            f"{folder}: expected a folder holding exactly one DICOM series, "
-            f"found {len(series_ids)} series"
-        )
-    reader = sitk.ImageSeriesReader()
-    reader.SetFileNames(sitk.ImageSeriesReader.GetGDCMSeriesFileNames(str(folder), series_ids[0]))
-    try:
-        return reader.Execute()
-    except RuntimeError as error:
-        raise SamsegInputError(
-            f"{folder}: expected a readable DICOM series, found an error: {error}"
         ) from None

@@ -93,37 +93,6 @@ def test_other_simpleitk_formats_round_trip(tmp_path, volume, ending):
     assert reader_writer.read_segmentation(out)[1] == geometry
 
 
-def test_dicom_series_folder_reads_as_one_volume(tmp_path):
-    pytest.importorskip("pydicom")
-    volume = np.random.default_rng(1).integers(-1000, 1000, (4, 6, 8)).astype(np.int16)
-    image = sitk.GetImageFromArray(volume)
-    image.SetSpacing((0.9, 0.9, 3.0))
-    image.SetOrigin((10.0, -20.0, 30.0))
-    folder = tmp_path / "series"
-    folder.mkdir()
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    series_uid = "1.2.826.0.1.3680043.2.1125.1"
-    for index in range(volume.shape[0]):
-        slice_image = image[:, :, index]
-        position = image.TransformIndexToPhysicalPoint((0, 0, index))
-        for tag, value in {
-            "0020|000e": series_uid,
-            "0020|0032": "\\".join(map(str, position)),
-            "0020|0013": str(index + 1),
-            "0020|0037": "1\\0\\0\\0\\1\\0",
-            "0008|0060": "CT",
-        }.items():
-            slice_image.SetMetaData(tag, value)
-        writer.SetFileName(str(folder / f"slice{index:03d}.dcm"))
-        writer.Execute(slice_image)
-    reader_writer = reader_writer_for(folder)
-    images, geometry = reader_writer.read_images([folder])
-    np.testing.assert_array_equal(images[0], volume)
-    assert geometry.spacing == pytest.approx((3.0, 0.9, 0.9))
-    assert geometry.origin == pytest.approx((10.0, -20.0, 30.0))
-
-
 @pytest.mark.skipif(not SHARED_MR.is_file(), reason="../shared/data absent")
 def test_shared_lps_mr_keeps_its_orientation(tmp_path):
     for reader_writer in (SimpleITKIO(), NibabelIO()):
