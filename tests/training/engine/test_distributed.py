@@ -29,3 +29,9 @@ def test_two_cpu_ranks_with_gloo(engine):
     text = logs[0].read_text()
     assert "x 2 rank(s)" in text and "batch 1 per rank" in text
     assert (fold_folder / "validation" / "summary.json").is_file()
+    # One network trained together: both ranks end with rank 0's saved weights, bit for bit.
+    ranks = [torch.load(fold_folder / f"rank_{r}_weights.pth", weights_only=True) for r in (0, 1)]
+    initial = torch.load(fold_folder / "rank_0_initial_weights.pth", weights_only=True)
+    assert any(not torch.equal(initial[name], t) for name, t in final["network_weights"].items())
+    for name, tensor in final["network_weights"].items():
+        assert torch.equal(ranks[0][name], tensor) and torch.equal(ranks[1][name], tensor), name

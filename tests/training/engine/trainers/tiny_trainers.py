@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
 from samseg.training.data import AugmentationSettings
+from samseg.training.distributed import unwrap_model
 from samseg.training.trainers.full_finetune import SAMFullFineTuneTrainer
 from samseg.training.trainers.lora import SAMLoRATrainer
 
@@ -56,7 +64,43 @@ class OverfitTrainer(TinyTrainer):
 
 
 class TinyDistributedTrainer(TinyTrainer):
-    """One epoch of two iterations (global batch 2: one slice per rank with two ranks)."""
+    """One epoch of two iterations (global batch 2: one slice per rank with two ranks).
+
+    Every rank writes its weights before and after training to
+    ``rank_{RANK}_initial_weights.pth`` and ``rank_{RANK}_weights.pth`` in the fold folder, so
+    a test can check that the ranks trained one network together.
+    """
 
     num_epochs = 1
     num_iterations_per_epoch = 2
+
+    def initialize(self, *, pretrained: bool = True) -> None:
+        super().initialize(pretrained=pretrained)
+        self._save_rank_weights("initial_weights")
+
+    def run_training(self) -> None:
+        super().run_training()
+        self._save_rank_weights("weights")
+
+    def _save_rank_weights(self, what: str) -> None:
+        self.output_folder.mkdir(parents=True, exist_ok=True)
+        path = self.output_folder / f"rank_{self.distributed.rank}_{what}.pth"
+        torch.save(unwrap_model(self.network).state_dict(), path)
+
+
+def random_logit_dropout(module: nn.Module, inputs: object, output: object) -> object:
+    """Forward hook: in training mode, dropout on the logits, scaled by a numpy and a Python
+    random draw (all three global generators are consumed)."""
+    if not module.training:
+        return output
+    scale = 1.0 + 0.1 * float(np.random.rand()) + 0.1 * random.random()
+    return output._replace(logits=F.dropout(output.logits, p=0.2, training=True) * scale)
+
+
+class RandomDrawsTinyTrainer(TinyTrainer):
+    """TinyTrainer whose training forward draws from the global torch, numpy and Python random
+    generators, so a resumed run is exact only if ``--c`` restores all three."""
+
+    def initialize(self, *, pretrained: bool = True) -> None:
+        super().initialize(pretrained=pretrained)
+        unwrap_model(self.network).register_forward_hook(random_logit_dropout)
