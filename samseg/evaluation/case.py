@@ -14,7 +14,7 @@ from samseg.evaluation.checks import check_label_values, check_same_geometry
 from samseg.evaluation.labels import EvaluationLabels, class_mask, class_values
 from samseg.evaluation.metrics import Metrics, class_metrics
 from samseg.evaluation.overlays import write_overlays
-from samseg.io import ImageReaderWriter
+from samseg.io import ImageGeometry, ImageReaderWriter
 
 
 @dataclass(frozen=True)
@@ -133,12 +133,12 @@ def evaluate_case(task: CaseTask) -> CaseResult:
     else:
         metrics = evaluate_arrays(reference, prediction, task.labels, spacing, **options)
     if task.overlay_folder is not None:
-        _draw(task, reference, prediction, spacing)
+        _draw(task, reference, prediction, reference_geometry)
     return CaseResult(task.identifier, task.reference_file, task.prediction_file, metrics)
 
 
 def _draw(
-    task: CaseTask, reference: np.ndarray, prediction: np.ndarray, spacing: Sequence[float]
+    task: CaseTask, reference: np.ndarray, prediction: np.ndarray, geometry: ImageGeometry
 ) -> None:
     image = None
     if task.image_file is not None:
@@ -151,8 +151,16 @@ def _draw(
     if task.labels.ignore_label is not None:
         ignore = task.labels.ignore_label
         prediction = np.where(reference == ignore, ignore, prediction)
+    direction = geometry.direction if geometry.dimension == 3 else None
     write_overlays(
-        task.overlay_folder, task.identifier, image, reference, prediction, task.labels, spacing
+        task.overlay_folder,
+        task.identifier,
+        image,
+        reference,
+        prediction,
+        task.labels,
+        geometry.spacing,
+        direction=direction,
     )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.image import imread
 
 from samseg.dataset import LabelScheme
 from samseg.errors import SamsegInputError
@@ -180,7 +181,12 @@ def test_overlays_are_written_over_the_image(tmp_path):
     )
     pngs = sorted(p.name for p in (tmp_path / "overlays").iterdir())
     assert pngs == ["case00_organ_a.png", "case00_organ_b.png"]
-    assert (tmp_path / "overlays" / pngs[0]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    pixels = imread(tmp_path / "overlays" / pngs[0])[..., :3]
+    grey = (np.ptp(pixels, axis=-1) < 0.01) & (pixels[..., 0] > 0.05) & (pixels[..., 0] < 0.95)
+    assert np.count_nonzero(grey) > 20000  # the image is drawn under the contours (text: ~2000)
+    lime = (pixels[..., 1] > 0.5) & (pixels[..., 0] < 0.3) & (pixels[..., 2] < 0.3)
+    red = (pixels[..., 0] > 0.5) & (pixels[..., 1] < 0.3) & (pixels[..., 2] < 0.3)
+    assert np.count_nonzero(lime) > 50 and np.count_nonzero(red) > 50
 
 
 def test_two_processes_equal_one(tmp_path):
