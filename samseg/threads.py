@@ -24,3 +24,13 @@ def cpu_threads(world_size: int = 1, num_workers: int = 0) -> int:
         At least 1.
     """
     return max(1, (os.cpu_count() or 1) // world_size - max(1, num_workers))
+
+
+def set_torch_threads(requested: int | None = None) -> int:
+    """Set torch's intra-op threads to ``requested``, or by :func:`cpu_threads` for one
+    process without data workers; return the number set."""
+    import torch
+
+    threads = cpu_threads() if requested is None else requested
+    torch.set_num_threads(threads)
+    return threads

@@ -14,6 +14,7 @@ from samseg.errors import SamsegInputError
 from samseg.inference import INFERENCE_PRECISIONS, SlicePredictor, find_cases
 from samseg.inference.model_loading import DEFAULT_CHECKPOINT
 from samseg.paths import model_folder, results_root
+from samseg.threads import set_torch_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="FOLD",
-        help="folds to ensemble, e.g. 0 1 2 3 4 or all (default: every fold with a checkpoint)",
+        help="folds to ensemble, e.g. 0 1 2 3 4 or all (default: those of folds 0-4 with a "
+        "checkpoint; fold all only when it is the only one)",
     )
     parser.add_argument(
         "-chk",
@@ -66,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--continue_prediction",
         action="store_true",
-        help="skip cases whose outputs exist (outputs are written atomically)",
+        help="skip cases whose outputs exist (outputs are written atomically); refused when "
+        "the folder's prediction_settings.json records other settings",
     )
     parser.add_argument(
         "--disable_tta", action="store_true", help="no mirroring test-time augmentation (4x faster)"
@@ -103,8 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         metavar="N",
-        help="CPU threads for torch (default: torch's, one per core); 1 is fastest for small "
-        "networks on a busy machine",
+        help="CPU threads for torch (default: one less than the cores, at least 1, as in "
+        "training); 1 is fastest for small networks on a busy machine",
     )
     parser.add_argument(
         "--largest_component",
@@ -130,8 +133,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"-num_threads: expected a positive number, found {args.num_threads}")
 
     def body() -> None:
-        if args.num_threads is not None:
-            torch.set_num_threads(args.num_threads)
+        set_torch_threads(args.num_threads)
         folder = Path(args.m) if args.m is not None else _model_folder(args)
         predictor = SlicePredictor.from_model_folder(
             folder,
@@ -142,9 +144,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             step_size=args.step_size,
             batch_size=args.batch_size,
             precision=args.precision,
+            largest_component=args.largest_component,
         )
         cases = find_cases(args.i, predictor.description)
-        written = predictor.predict_to_files(
+        run = predictor.predict_to_files(
             cases,
             args.o,
             save_probabilities=args.save_probabilities,
@@ -152,7 +155,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             num_parts=args.num_parts,
             part_id=args.part_id,
         )
-        print(f"{len(written)} segmentations in {args.o}")
+        print(
+            f"{len(run.predicted)} case(s) predicted, {len(run.skipped)} skipped as complete; "
+            f"{len(run)} segmentations in {args.o}"
+        )
 
     run_command(body)
 

@@ -8,10 +8,16 @@ Each INPUT path may be
   after it), or a folder that is itself one DICOM series (a case named after the folder);
 - a single image file (one case, single-channel datasets only), named after the file with
   its ending and any ``_XXXX`` channel suffix removed.
+
+Files of a case folder that are not used (channels beyond the dataset's, names that do not
+match ``CASE_XXXX<file_ending>``) are listed in a warning; hidden files and the outputs of a
+prediction into the same folder (``CASE<file_ending>``, ``CASE.npz``, ``CASE.json``, the run
+record) are not.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -21,10 +27,14 @@ import SimpleITK as sitk
 
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
+from samseg.inference.output_files import case_files
+from samseg.inference.run_record import RECORD_FILES
 from samseg.io import reader_writer_for
 from samseg.io.registry import READER_WRITERS
 
 _CHANNEL_SUFFIX = re.compile(r"_\d{4}$")
+_SHOWN_NAMES = 10
+logger = logging.getLogger(__name__)
 
 
 def find_cases(
@@ -59,7 +69,9 @@ def _cases_in(path: Path, description: DatasetDescription) -> dict[str, list[Pat
         )
     listed = description.list_cases(path, None)
     if listed:
-        return {case.identifier: list(case.images) for case in listed}
+        cases = {case.identifier: list(case.images) for case in listed}
+        _warn_about_unused_files(path, cases, description)
+        return cases
     if _is_dicom_series(path):
         return {path.name: [_single_channel(path, description)]}
     series = sorted(p for p in path.iterdir() if p.is_dir() and _is_dicom_series(p))
@@ -68,6 +80,35 @@ def _cases_in(path: Path, description: DatasetDescription) -> dict[str, list[Pat
     raise SamsegInputError(
         f"{path}: expected CASE_XXXX{description.file_ending} image files or DICOM series "
         f"folders, found neither among {len(list(path.iterdir()))} entries"
+    )
+
+
+def _warn_about_unused_files(
+    folder: Path, cases: dict[str, list[Path]], description: DatasetDescription
+) -> None:
+    """Log one warning listing the files of ``folder`` that no case uses (see the module)."""
+    ending = description.file_ending
+    used = {p.name for files in cases.values() for p in files}
+    outputs = {name for i in cases for name in case_files(i, ending)} | set(RECORD_FILES)
+    channel_file = re.compile(rf"^(.+)_(\d{{4}}){re.escape(ending)}$")
+    unused = []
+    for name in sorted(os.listdir(folder)):
+        if name in used or name in outputs or name.startswith(".") or (folder / name).is_dir():
+            continue
+        match = channel_file.match(name)
+        if match and match.group(1) in cases:
+            unused.append(f"{name} (channel {int(match.group(2))} of case {match.group(1)})")
+        else:
+            unused.append(name)
+    if not unused:
+        return
+    shown = ", ".join(unused[:_SHOWN_NAMES])
+    more = f" and {len(unused) - _SHOWN_NAMES} more" if len(unused) > _SHOWN_NAMES else ""
+    last = description.num_channels - 1
+    logger.warning(
+        f"{folder}: skipped {len(unused)} file(s) that are not images of this dataset: "
+        f"{shown}{more}; expected CASE_XXXX{ending} with XXXX the channel 0000-{last:04d} "
+        f"({', '.join(description.channel_names)})"
     )
 
 

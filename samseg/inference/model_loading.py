@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
@@ -24,6 +25,8 @@ from samseg.planning.plans import Plans
 NETWORK_KEY = "network"
 WEIGHTS_KEY = "network_weights"
 DEFAULT_CHECKPOINT = "checkpoint_final.pth"
+DEFAULT_FOLDS = (0, 1, 2, 3, 4)
+"""Folds ensembled when none are named (those present), as nnU-Net's default ``-f``."""
 
 
 @dataclass(frozen=True)
@@ -75,27 +78,49 @@ class ModelFolder:
         description = DatasetDescription.load(folder / "dataset.json")
         return cls(folder, plans, description, configuration)
 
+    def default_folds(self, checkpoint_name: str = DEFAULT_CHECKPOINT) -> list[str]:
+        """The folds predicted without ``-f``: those of 0-4 that hold ``checkpoint_name``
+        (nnU-Net's five-fold ensemble), else ``all`` when only it does.
+
+        ``fold_all`` is trained on every case, so ensembling it with the cross-validation
+        folds would weight the same data twice; it is used only when named or alone.
+
+        Raises:
+            SamsegInputError: no fold 0-4 and no ``fold_all`` holds ``checkpoint_name``.
+        """
+        present = [
+            str(fold)
+            for fold in (*DEFAULT_FOLDS, "all")
+            if (self.folder / f"fold_{fold}" / checkpoint_name).is_file()
+        ]
+        numbered = [fold for fold in present if fold != "all"]
+        if numbered:
+            return numbered
+        if present:
+            return present
+        raise SamsegInputError(
+            f"{self.folder}: expected fold_X/{checkpoint_name} for a fold X of 0-4 or all, "
+            f"found none; the folder holds {_listing(self.folder)} (name other folds with -f)"
+        )
+
     def checkpoints(
         self, folds: Sequence[int | str] | None, checkpoint_name: str = DEFAULT_CHECKPOINT
     ) -> list[Path]:
-        """The checkpoint file of each fold; ``None``: every ``fold_*`` folder that has one.
+        """The checkpoint file of each fold; ``None``: :meth:`default_folds`.
 
         Raises:
-            SamsegInputError: a fold folder or checkpoint that does not exist (the message
-                lists what the folder holds), or no fold at all.
+            SamsegInputError: a fold named twice, a fold folder or checkpoint that does not
+                exist (the message lists what the folder holds), or no fold at all.
         """
         if folds is None:
-            found = sorted(
-                p / checkpoint_name
-                for p in self.folder.glob("fold_*")
-                if (p / checkpoint_name).is_file()
+            folds = self.default_folds(checkpoint_name)
+        named = [str(fold) for fold in folds]
+        repeated = sorted({fold for fold in named if named.count(fold) > 1})
+        if repeated:
+            raise SamsegInputError(
+                f"-f {' '.join(named)}: expected each fold once, found fold "
+                f"{', '.join(repeated)} more than once"
             )
-            if not found:
-                raise SamsegInputError(
-                    f"{self.folder}: expected fold_X/{checkpoint_name} in at least one fold, "
-                    f"found none; the folder holds {_listing(self.folder)}"
-                )
-            return found
         paths = []
         for fold in folds:
             fold_folder = self.folder / f"fold_{fold}"
@@ -161,6 +186,32 @@ def load_trained_network(checkpoint_path: str | os.PathLike) -> SamSegmenter:
             f"found: {first_lines}"
         ) from None
     return network.eval()
+
+
+def check_fits_plans(network: Any, plans: Plans, configuration: str, where: str) -> None:
+    """Check a network's ``input_size`` and ``num_classes`` against the plans.
+
+    Args:
+        network: a slice network (``input_size``, ``num_classes`` attributes).
+        plans: the plans it should have been trained with.
+        configuration: the plans configuration it predicts (``2d_512``).
+        where: names the network in the message (its checkpoint file).
+
+    Raises:
+        SamsegInputError: ``"<where>: expected ..., found ..."``.
+    """
+    expected_size = plans.configuration(configuration).input_size
+    if int(network.input_size) != expected_size:
+        raise SamsegInputError(
+            f"{where}: expected a network with the input size {expected_size} of configuration "
+            f"{configuration}, found {network.input_size}"
+        )
+    handling = plans.label_handling
+    if int(network.num_classes) != handling.num_classes:
+        raise SamsegInputError(
+            f"{where}: expected {handling.num_classes} output classes (the plans' "
+            f"{list(handling.class_names)}), found {network.num_classes}"
+        )
 
 
 def _listing(folder: Path, limit: int = 12) -> str:

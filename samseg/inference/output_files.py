@@ -6,35 +6,38 @@ order, as nnU-Net saves them) plus ``CASE.json`` (the case's preprocessing prope
 class names). The segmentation is written last, so a case whose segmentation exists is
 complete; ``continue_prediction`` skips exactly those.
 
-Per run: ``plans.json``, ``dataset.json`` and ``prediction_settings.json`` beside the
-predictions, so the output folder says how it was made.
+Per run: the run record (``samseg.inference.run_record``). No output may be an input file:
+a run whose outputs would replace one of its images is refused before anything is written.
+Temporaries carry their process id; a run removes only those whose process has ended, so
+runs predicting into one folder at the same time do not break each other.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.io import atomic_output, write_json
-from samseg.io.atomic import PARTIAL_MARKER
-from samseg.planning.plans import Plans
+from samseg.io.atomic import PARTIAL_MARKER, is_stale_partial
 from samseg.preprocessing import CaseProperties
 
-SETTINGS_FILE = "prediction_settings.json"
 
-
-def prepare_output_folder(folder: Path) -> None:
+def prepare_output_folder(folder: Path) -> bool:
     """Create ``folder`` if needed and check that files can be written into it.
+
+    Returns:
+        Whether this call created ``folder``.
 
     Raises:
         SamsegInputError: naming the folder, when it cannot be created or written to.
     """
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".write_test_"):
@@ -44,6 +47,7 @@ def prepare_output_folder(folder: Path) -> None:
             f"{folder}: expected an output folder samseg can write to, found "
             f"{error.strerror or error}"
         ) from None
+    return created
 
 
 def select_part(identifiers: Sequence[str], num_parts: int, part_id: int) -> list[str]:
@@ -86,20 +90,99 @@ def is_complete(folder: Path, identifier: str, file_ending: str, probabilities: 
 
 
 def remove_partial_files(folder: Path, identifiers: Sequence[str], file_ending: str) -> int:
-    """Delete the temporary files a killed run left for these cases; return how many.
+    """Delete the temporary files killed runs left for these cases; return how many.
 
-    Only the given cases' files are touched, so parts predicted by other processes into the
-    same folder (``num_parts``) keep their files in progress.
+    Only the given cases' files are touched, and of those only temporaries whose process has
+    ended, so runs predicting into the same folder at the same time (other parts, or the same
+    cases) keep their files in progress.
     """
     names = {name for i in identifiers for name in case_files(i, file_ending)}
     partial = [
         path
         for path in folder.iterdir()
-        if PARTIAL_MARKER in path.name and path.name.split(PARTIAL_MARKER, 1)[1] in names
+        if PARTIAL_MARKER in path.name
+        and path.name.split(PARTIAL_MARKER, 1)[1] in names
+        and is_stale_partial(path)
     ]
     for path in partial:
         path.unlink(missing_ok=True)
     return len(partial)
+
+
+def planned_outputs(
+    folder: Path, identifiers: Sequence[str], file_ending: str, probabilities: bool
+) -> list[Path]:
+    """Every case file a run of ``identifiers`` may write into ``folder``."""
+    count = 3 if probabilities else 1
+    return [
+        folder / name
+        for identifier in identifiers
+        for name in case_files(identifier, file_ending)[:count]
+    ]
+
+
+def check_no_input_overwritten(
+    outputs: Collection[Path], cases: Mapping[str, Sequence[Path]]
+) -> None:
+    """Refuse outputs that are (or are the same file as) an input of any case.
+
+    DICOM series folders count with the files they hold.
+
+    Raises:
+        SamsegInputError: naming the output and the input it would replace.
+    """
+    inputs: dict[tuple[int, int], Path] = {}
+    for files in cases.values():
+        for path in map(Path, files):
+            for file in sorted(path.iterdir()) if path.is_dir() else [path]:
+                status = file.stat()
+                inputs[(status.st_dev, status.st_ino)] = file
+    for output in outputs:
+        try:
+            status = output.stat()
+        except OSError:
+            continue
+        replaced = inputs.get((status.st_dev, status.st_ino))
+        if replaced is not None:
+            raise SamsegInputError(
+                f"{output}: expected an output file that is not an input, found it is the input "
+                f"image {replaced}; choose another output folder (-o)"
+            )
+
+
+def existing_segmentations(
+    folder: Path, file_ending: str, cases: Mapping[str, Sequence[Path]]
+) -> list[Path]:
+    """The finished segmentation-like files in ``folder``: visible files with the dataset's
+    ending that are not inputs of ``cases``."""
+    inputs = {Path(p).resolve() for files in cases.values() for p in files}
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.name.endswith(file_ending)
+        and not path.name.startswith(".")
+        and path.is_file()
+        and path.resolve() not in inputs
+    )
+
+
+@contextmanager
+def lost_temporary_is_an_error(target: Path) -> Iterator[None]:
+    """Turn a temporary file removed by someone else before its rename into one clear line.
+
+    Raises:
+        SamsegInputError: naming ``target`` and the lost temporary.
+    """
+    try:
+        yield
+    except FileNotFoundError as error:
+        if PARTIAL_MARKER not in str(error.filename):
+            raise
+        raise SamsegInputError(
+            f"{target}: expected to finish writing it, found its temporary file "
+            f"{error.filename} removed by another process; predict again (with "
+            "--continue_prediction finished cases are kept)"
+        ) from None
 
 
 def write_probabilities(
@@ -117,15 +200,6 @@ def write_probabilities(
     )
     with atomic_output(folder / probability_file) as temporary, open(temporary, "wb") as file:
         np.savez_compressed(file, probabilities=probabilities.astype(np.float32, copy=False))
-
-
-def write_run_record(
-    folder: Path, plans: Plans, description: DatasetDescription, settings: dict
-) -> None:
-    """Write the plans, dataset.json and the prediction settings beside the predictions."""
-    plans.save(folder / "plans.json")
-    write_json(description.to_json(), folder / "dataset.json")
-    write_json(settings, folder / SETTINGS_FILE)
 
 
 def output_file(folder: str | os.PathLike, identifier: str, file_ending: str) -> Path:

@@ -22,10 +22,16 @@ from tqdm import tqdm
 
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
-from samseg.inference import output_files
+from samseg.inference import run_record
 from samseg.inference.ensemble import SliceEnsemble
 from samseg.inference.export import SegmentationExporter
-from samseg.inference.model_loading import DEFAULT_CHECKPOINT, ModelFolder, load_trained_network
+from samseg.inference.folder_prediction import PredictionRun, predict_to_folder
+from samseg.inference.model_loading import (
+    DEFAULT_CHECKPOINT,
+    ModelFolder,
+    check_fits_plans,
+    load_trained_network,
+)
 from samseg.inference.network import SliceNetwork, evaluation_mode
 from samseg.inference.postprocessing import keep_largest_component_per_label
 from samseg.inference.precision import prepare_networks
@@ -104,7 +110,6 @@ class SlicePredictor:
             SamsegInputError: an unknown configuration or precision, no networks, or
                 networks whose input size or class count do not fit the plans.
         """
-        warn_if_orientation_unknown(plans)
         self.plans = plans
         self.configuration_name = configuration
         self.configuration = plans.configuration(configuration)
@@ -159,10 +164,15 @@ class SlicePredictor:
         networks = []
         for path in checkpoints:
             network = load_trained_network(path)
+            check_fits_plans(network, model.plans, model.configuration, str(path))
             if has_lora(network):
                 merge_lora(network)
             networks.append(network)
-        source = {"model_folder": str(model.folder), "checkpoints": [str(p) for p in checkpoints]}
+        source = {
+            "model_folder": str(model.folder),
+            "checkpoints": [str(p) for p in checkpoints],
+            "checkpoint_versions": run_record.checkpoint_versions(checkpoints),
+        }
         return cls(
             networks, model.plans, model.configuration, model.description, source=source, **kwargs
         )
@@ -266,13 +276,14 @@ class SlicePredictor:
         continue_prediction: bool = False,
         num_parts: int = 1,
         part_id: int = 0,
-    ) -> list[Path]:
+    ) -> PredictionRun:
         """Predict ``cases`` (identifier -> channel files) into ``output_folder``.
 
         Writes ``CASE<file_ending>`` per case (atomically, with the input's geometry), with
         ``save_probabilities`` also ``CASE.npz`` and ``CASE.json``, and the run record
-        (plans.json, dataset.json, prediction_settings.json); see
-        ``samseg.inference.output_files``.
+        (plans.json, dataset.json, prediction_settings.json) when the first case is predicted;
+        see ``samseg.inference.output_files`` and ``samseg.inference.run_record``. A run that
+        fails before its first case removes the output folder again if it created it.
 
         Args:
             cases: identifier -> image paths, e.g. from ``samseg.inference.find_cases``.
@@ -283,66 +294,29 @@ class SlicePredictor:
                 identifiers), to split a run over processes or machines.
 
         Returns:
-            The segmentation files of this part's cases, sorted by identifier.
+            The segmentation files of this part's cases (sorted by identifier) and which
+            cases were predicted and which skipped.
 
         Raises:
-            SamsegInputError: an output folder that cannot be written, a missing or
-                unreadable input (naming the file), or invalid parts.
+            SamsegInputError: an output that would replace an input, an output folder that
+                cannot be written or holds segmentations made with other settings, a missing
+                or unreadable input (naming the file), or invalid parts.
         """
-        folder = Path(output_folder)
-        identifiers = output_files.select_part(list(cases), num_parts, part_id)
-        selected = {identifier: [Path(p) for p in cases[identifier]] for identifier in identifiers}
-        output_files.check_inputs_exist(selected)
-        output_files.prepare_output_folder(folder)
-        output_files.write_run_record(folder, self.plans, self.description, self.settings)
-        ending = self.description.file_ending
-        output_files.remove_partial_files(folder, identifiers, ending)
-        writer = self.description.image_reader_writer()
-        written = []
-        for index, (identifier, paths) in enumerate(selected.items(), start=1):
-            target = output_files.output_file(folder, identifier, ending)
-            written.append(target)
-            if continue_prediction and output_files.is_complete(
-                folder, identifier, ending, save_probabilities
-            ):
-                continue
-            predicted = self.predict_case(
-                paths,
-                return_probabilities=save_probabilities,
-                name=f"{identifier} ({index}/{len(selected)})",
-            )
-            if save_probabilities:
-                output_files.write_probabilities(
-                    folder,
-                    identifier,
-                    predicted.probabilities,
-                    predicted.properties,
-                    self.plans.label_handling.class_names,
-                )
-            writer.write_segmentation(predicted.segmentation, target, predicted.geometry)
-        return written
+        return predict_to_folder(
+            self,
+            cases,
+            Path(output_folder),
+            save_probabilities=save_probabilities,
+            continue_prediction=continue_prediction,
+            num_parts=num_parts,
+            part_id=part_id,
+        )
 
     def _check_networks(self) -> int:
         """The networks' common input size, checked against the plans."""
-        expected_classes = self.plans.label_handling.num_classes
-        sizes = {int(network.input_size) for network in self.networks}
-        if len(sizes) != 1:
-            raise SamsegInputError(
-                f"networks: expected one input size for the whole ensemble, found {sorted(sizes)}"
-            )
-        size = sizes.pop()
-        if size != self.configuration.input_size:
-            raise SamsegInputError(
-                f"configuration {self.configuration_name}: expected networks with input size "
-                f"{self.configuration.input_size}, found {size}"
-            )
-        for network in self.networks:
-            if int(network.num_classes) != expected_classes:
-                raise SamsegInputError(
-                    f"networks: expected {expected_classes} output classes (the plans' "
-                    f"{list(self.plans.label_handling.class_names)}), found {network.num_classes}"
-                )
-        return size
+        for index, network in enumerate(self.networks):
+            check_fits_plans(network, self.plans, self.configuration_name, f"networks[{index}]")
+        return self.configuration.input_size
 
     def _batch_size(self, requested: int | None) -> int:
         """``requested``, or the automatic batch size (see the constructor)."""
@@ -360,3 +334,4 @@ class SlicePredictor:
         if path.is_file() and path.name.endswith(self.description.file_ending):
             return self.description.image_reader_writer()
         return reader_writer_for(path)
+

@@ -3,12 +3,16 @@
 Everything samseg writes goes to a hidden temporary name in the destination folder first and
 is renamed onto the final name only when complete (``os.replace`` is atomic on one file
 system). A crash leaves at most a ``.partial`` file, which later runs ignore and overwrite.
+The temporary name starts with the writing process's id, so that a run cleaning up after a
+crash removes only temporaries whose process has ended (:func:`is_stale_partial`), never those
+of another run writing into the same folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 PARTIAL_MARKER = ".partial."
+_OWNER = re.compile(r"\.(\d+)-[0-9a-f]+$")
 
 
 @contextmanager
@@ -28,12 +33,37 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    temporary = final.parent / f".{uuid.uuid4().hex[:12]}{PARTIAL_MARKER}{final.name}"
+    owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    temporary = final.parent / f".{owner}{PARTIAL_MARKER}{final.name}"
     try:
         yield temporary
         os.replace(temporary, final)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def is_stale_partial(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a temporary of :func:`atomic_output` whose process has ended.
+
+    Temporaries without a process id (older samseg versions) count as stale; those of this
+    process or of a live one (also another user's) do not.
+    """
+    name = Path(path).name
+    if PARTIAL_MARKER not in name:
+        return False
+    owner = _OWNER.match(name.split(PARTIAL_MARKER, 1)[0])
+    if owner is None:
+        return True
+    pid = int(owner.group(1))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass
+    return False
 
 
 def write_json(data: Any, path: str | os.PathLike) -> None:

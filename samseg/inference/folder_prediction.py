@@ -1,0 +1,137 @@
+"""Predict cases into an output folder safely: what :meth:`SlicePredictor.predict_to_files` does.
+
+Before anything is written: the inputs must exist, no output may be an input file, and a
+folder holding segmentations must have been made with this run's settings
+(``samseg.inference.run_record``). Then temporaries left by ended processes are removed, the
+cases are predicted one by one (complete ones skipped with ``continue_prediction``), the run
+record is written when the first case is predicted, and each case's files are written
+atomically (``samseg.inference.output_files``). A run that created the folder and fails before
+its first case removes the folder again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from samseg.inference import output_files, run_record
+
+if TYPE_CHECKING:
+    import os
+
+    from samseg.inference.slice_predictor import SlicePredictor
+
+
+@dataclass(frozen=True)
+class PredictionRun:
+    """What :meth:`SlicePredictor.predict_to_files` did; iterates over the segmentations.
+
+    Attributes:
+        segmentations: the segmentation file of every case of this part, sorted.
+        predicted: identifiers of the cases predicted by this run.
+        skipped: identifiers of the cases skipped as complete (``continue_prediction``).
+    """
+
+    segmentations: tuple[Path, ...]
+    predicted: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.segmentations)
+
+    def __len__(self) -> int:
+        return len(self.segmentations)
+
+    def __getitem__(self, index: int) -> Path:
+        return self.segmentations[index]
+
+
+def predict_to_folder(
+    predictor: SlicePredictor,
+    cases: Mapping[str, Sequence[str | os.PathLike]],
+    folder: Path,
+    *,
+    save_probabilities: bool,
+    continue_prediction: bool,
+    num_parts: int,
+    part_id: int,
+) -> PredictionRun:
+    """See :meth:`SlicePredictor.predict_to_files` (same arguments, ``folder`` a Path)."""
+    all_cases = {identifier: [Path(p) for p in files] for identifier, files in cases.items()}
+    identifiers = output_files.select_part(list(all_cases), num_parts, part_id)
+    selected = {identifier: all_cases[identifier] for identifier in identifiers}
+    output_files.check_inputs_exist(selected)
+    ending = predictor.description.file_ending
+    planned = output_files.planned_outputs(folder, identifiers, ending, save_probabilities)
+    record = [folder / name for name in run_record.RECORD_FILES]
+    output_files.check_no_input_overwritten([*planned, *record], all_cases)
+    settings = predictor.settings
+    if folder.is_dir():
+        existing = output_files.existing_segmentations(folder, ending, all_cases)
+        run_record.check_settings_match(folder, settings, existing)
+    created = output_files.prepare_output_folder(folder)
+    output_files.remove_partial_files(folder, identifiers, ending)
+    predicted: list[str] = []
+    skipped: list[str] = []
+    try:
+        for index, (identifier, paths) in enumerate(selected.items(), start=1):
+            if continue_prediction and output_files.is_complete(
+                folder, identifier, ending, save_probabilities
+            ):
+                skipped.append(identifier)
+                continue
+            name = f"{identifier} ({index}/{len(selected)})"
+            first = not predicted
+            _predict_case(
+                predictor, identifier, paths, folder, settings, save_probabilities, first, name
+            )
+            predicted.append(identifier)
+    except BaseException:
+        if created and not predicted:
+            _remove_empty_run(folder, ending, all_cases)
+        raise
+    segmentations = tuple(output_files.output_file(folder, i, ending) for i in identifiers)
+    return PredictionRun(segmentations, tuple(predicted), tuple(skipped))
+
+
+def _predict_case(
+    predictor: SlicePredictor,
+    identifier: str,
+    paths: Sequence[Path],
+    folder: Path,
+    settings: Mapping[str, Any],
+    save_probabilities: bool,
+    first: bool,
+    name: str,
+) -> None:
+    """Predict one case and write its files (after the run record, for the first case)."""
+    result = predictor.predict_case(paths, return_probabilities=save_probabilities, name=name)
+    if first:
+        run_record.write_run_record(folder, predictor.plans, predictor.description, settings)
+    target = output_files.output_file(folder, identifier, predictor.description.file_ending)
+    with output_files.lost_temporary_is_an_error(target):
+        if save_probabilities:
+            output_files.write_probabilities(
+                folder,
+                identifier,
+                result.probabilities,
+                result.properties,
+                predictor.plans.label_handling.class_names,
+            )
+        predictor.description.image_reader_writer().write_segmentation(
+            result.segmentation, target, result.geometry
+        )
+
+
+def _remove_empty_run(folder: Path, file_ending: str, cases: Mapping[str, Sequence[Path]]) -> None:
+    """Undo a run that created ``folder`` and failed before its first case: remove the run
+    record (when no segmentation is there) and the folder (when then empty)."""
+    if output_files.existing_segmentations(folder, file_ending, cases):
+        return
+    for name in run_record.RECORD_FILES:
+        (folder / name).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        folder.rmdir()
