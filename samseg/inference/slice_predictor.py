@@ -110,6 +110,7 @@ class SlicePredictor:
             SamsegInputError: an unknown configuration or precision, no networks, or
                 networks whose input size or class count do not fit the plans.
         """
+        warn_if_orientation_unknown(plans)
         self.plans = plans
         self.configuration_name = configuration
         self.configuration = plans.configuration(configuration)
