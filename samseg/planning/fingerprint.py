@@ -11,9 +11,8 @@ data is written.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +21,10 @@ from tqdm import tqdm
 
 from samseg.dataset import CaseFiles, DatasetDescription
 from samseg.errors import SamsegInputError
+from samseg.io import ImageGeometry
 from samseg.preprocessing.cropping import nonzero_bounding_box
 from samseg.preprocessing.labels import slice_presence
+from samseg.worker_pool import worker_pool
 
 FINGERPRINT_FILE = "samseg_dataset_fingerprint.json"
 FOREGROUND_SAMPLES_TOTAL = 10_000_000
@@ -43,6 +44,7 @@ class CaseFingerprint:
         foreground_samples: per channel, intensities of randomly chosen foreground voxels.
         class_voxel_counts: label value -> number of voxels.
         class_slice_counts: label value -> number of slices containing it along axis 0, 1, 2.
+        label_is_empty: the label holds no foreground value (the case is kept, with a warning).
     """
 
     spacing: tuple[float, float, float]
@@ -52,6 +54,7 @@ class CaseFingerprint:
     foreground_samples: list[np.ndarray]
     class_voxel_counts: dict[int, int]
     class_slice_counts: dict[int, tuple[int, int, int]]
+    label_is_empty: bool
 
 
 def fingerprint_case(
@@ -61,7 +64,7 @@ def fingerprint_case(
 
     Raises :class:`SamsegInputError` naming the file for unreadable images, NaN/inf
     intensities, image/label shape or spacing mismatches and label values not declared in
-    dataset.json. An empty label only warns.
+    dataset.json. An empty label is only recorded (``label_is_empty``).
     """
     reader_writer = description.image_reader_writer()
     images, geometry = reader_writer.read_images(case.images)
@@ -73,9 +76,8 @@ def fingerprint_case(
         )
     if not label_geometry.matches(geometry):
         raise SamsegInputError(
-            f"{case.label}: expected the geometry of its image {case.images[0].name} (spacing "
-            f"{geometry.spacing}, origin {geometry.origin}), found spacing "
-            f"{label_geometry.spacing}, origin {label_geometry.origin}"
+            f"{case.label}: expected the geometry of its image {case.images[0].name}, found "
+            + "; ".join(geometry_differences(geometry, label_geometry))
         )
     declared = description.labels.label_values
     lowest = int(label.min())
@@ -86,10 +88,6 @@ def fingerprint_case(
         raise SamsegInputError(
             f"{case.label}: expected only the label values declared in dataset.json "
             f"{declared}, found {undeclared}"
-        )
-    if not present & set(description.labels.foreground_values):
-        warnings.warn(
-            f"{case.label}: the label is empty (no foreground); the case is kept", stacklevel=2
         )
 
     cropped_shape = nonzero_bounding_box(images).shape
@@ -110,7 +108,28 @@ def fingerprint_case(
         foreground_samples=samples,
         class_voxel_counts={v: int(counts[v]) for v in declared},
         class_slice_counts=_slices_per_class(label[0], len(counts)),
+        label_is_empty=not present & set(description.labels.foreground_values),
     )
+
+
+def geometry_differences(expected: ImageGeometry, found: ImageGeometry) -> list[str]:
+    """What differs between two geometries, each part as ``NAME FOUND, not EXPECTED``, printed
+    to six decimals (enough to see any difference ``ImageGeometry.matches`` refuses)."""
+
+    def show(values: Sequence[float]) -> str:
+        return "(" + ", ".join(f"{v:.6f}".rstrip("0").rstrip(".") for v in values) + ")"
+
+    parts = []
+    if not np.allclose(expected.spacing, found.spacing, rtol=1e-4, atol=0):
+        parts.append(f"spacing {show(found.spacing)} mm (z, y, x), not {show(expected.spacing)}")
+    if not np.allclose(expected.origin, found.origin, rtol=0, atol=1e-3):
+        parts.append(f"origin {show(found.origin)} mm (x, y, z), not {show(expected.origin)}")
+    if not np.allclose(expected.direction, found.direction, rtol=0, atol=1e-4):
+        parts.append(
+            f"direction {show(found.direction)}, not {show(expected.direction)} (direction "
+            "cosines, row-major 3x3: the label's axes point elsewhere than the image's)"
+        )
+    return parts or [f"spacing {found.spacing}, origin {found.origin}, direction {found.direction}"]
 
 
 def _slices_per_class(label: np.ndarray, num_values: int) -> dict[int, tuple[int, int, int]]:
@@ -136,16 +155,32 @@ def extract_fingerprint(
     fingerprints: list[CaseFingerprint] = []
     with tqdm(desc="fingerprint", total=len(cases), unit="case") as progress:
         if num_processes <= 1:
-            for argument in arguments:
-                fingerprints.append(fingerprint_case(*argument))
-                progress.update()
+            results = (fingerprint_case(*argument) for argument in arguments)
+            _collect(results, cases, fingerprints, progress)
         else:
-            with ProcessPoolExecutor(num_processes) as pool:
-                for fingerprint in pool.map(fingerprint_case, *zip(*arguments, strict=True)):
-                    fingerprints.append(fingerprint)
-                    progress.update()
+            with worker_pool(num_processes) as pool:
+                results = pool.map(fingerprint_case, *zip(*arguments, strict=True))
+                _collect(results, cases, fingerprints, progress)
     _check_dimensions(cases, fingerprints)
     return _summarize(cases, fingerprints, description)
+
+
+def _collect(
+    results: Iterable[CaseFingerprint],
+    cases: Sequence[CaseFiles],
+    fingerprints: list[CaseFingerprint],
+    progress: tqdm,
+) -> None:
+    """Append each case's fingerprint as it arrives; an empty label gets a warning line of its
+    own above the progress bar."""
+    for case, fingerprint in zip(cases, results, strict=True):
+        fingerprints.append(fingerprint)
+        if fingerprint.label_is_empty:
+            progress.write(
+                f"warning: {case.label}: the label is empty (no foreground); the case is kept",
+                file=sys.stderr,
+            )
+        progress.update()
 
 
 def _check_dimensions(cases: Sequence[CaseFiles], fingerprints: list[CaseFingerprint]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from samseg.preprocessing.storage import (
     save_case,
     written_identifiers,
 )
+from samseg.worker_pool import worker_pool
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,9 @@ def is_up_to_date(folder: Path, case: CaseFiles, plans: Plans) -> bool:
 def _run_in_pool(
     todo: list[CaseFiles], plans: Plans, output_folder: Path, workers: int, progress: tqdm
 ) -> None:
-    """Preprocess ``todo`` in ``workers`` processes; the first error cancels the rest and
-    is raised here as the worker raised it."""
-    executor = ProcessPoolExecutor(max_workers=workers)
+    """Preprocess ``todo`` in ``workers`` processes (which die with this one); the first
+    error cancels the rest and is raised here as the worker raised it."""
+    executor = worker_pool(workers)
     try:
         futures = [
             executor.submit(_preprocess_and_save, case, plans, output_folder, 1) for case in todo

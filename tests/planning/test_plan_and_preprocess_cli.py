@@ -105,6 +105,16 @@ def test_image_label_spacing_mismatch(make_raw_dataset, roots, capsys):
     expect_failure(capsys, roots, "case01.nii.gz", "spacing")
 
 
+def test_label_direction_mismatch_names_both_directions(make_raw_dataset, roots, capsys):
+    folder = make_raw_dataset()
+    label = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / LABEL)))
+    tilted = (0.99995, -0.01, 0, 0.01, 0.99995, 0, 0, 0, 1)
+    write_volume(folder / LABEL, label, direction=tilted)
+    message = expect_failure(capsys, roots, "case01.nii.gz", "case01_0000.nii.gz", "direction")
+    assert "direction (0.99995, -0.01, 0, 0.01, 0.99995, 0, 0, 0, 1), not (1, 0, 0, 0, 1" in message
+    assert "spacing" not in message and "origin" not in message
+
+
 def test_missing_channel_file(make_raw_dataset, roots, capsys):
     folder = make_raw_dataset()
     (folder / IMAGE).unlink()
@@ -137,12 +147,17 @@ def test_two_dimensional_image_in_a_three_dimensional_dataset(make_raw_dataset, 
     expect_failure(capsys, roots, "case01_0000.nii.gz", "3D image", "2D image")
 
 
-def test_empty_label_warns_and_keeps_the_case(make_raw_dataset, roots, capsys):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_empty_label_warns_on_its_own_line_and_keeps_the_case(
+    make_raw_dataset, roots, capsys, processes
+):
     folder = make_raw_dataset()
     write_volume(folder / LABEL, np.zeros((8, 24, 28), np.uint8))
-    with pytest.warns(UserWarning, match=r"case01\.nii\.gz.*empty"):
-        code, _, _ = run(capsys, "-d", "Toy", "-np", "1")
+    code, _, err = run(capsys, "-d", "Toy", "-np", processes)
     assert code == 0
+    expected = f"warning: {folder / LABEL}: the label is empty (no foreground); the case is kept"
+    assert expected in err.replace("\r", "\n").splitlines()
+    assert ".py:" not in err and "UserWarning" not in err
     assert (roots["preprocessed"] / "Dataset007_Toy" / "samsegPlans_2d" / "case01.json").exists()
 
 
