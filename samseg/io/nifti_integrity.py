@@ -75,7 +75,10 @@ def check_nifti_voxel_data(path: Path, *, count_nonfinite: bool = True) -> None:
 
 
 def _read_header(path: Path, compressed: bool) -> nib.Nifti1Header | None:
-    """The NIfTI-1 or NIfTI-2 header of ``path``, or ``None`` when it is not one."""
+    """The NIfTI-1 or NIfTI-2 header of ``path``, or ``None`` when it is not one.
+
+    A file that starts like a NIfTI header but ends within it is reported as truncated.
+    """
     try:
         if compressed:
             with open(path, "rb") as file:
@@ -87,7 +90,12 @@ def _read_header(path: Path, compressed: bool) -> nib.Nifti1Header | None:
         return None
     for byteorder in ("little", "big"):
         size = int.from_bytes(block[:4], byteorder)
-        if size in _HEADER_CLASSES and len(block) >= size:
+        if size in _HEADER_CLASSES and len(block) < size:
+            raise SamsegInputError(
+                f"{path}: expected a {size}-byte NIfTI header, found {len(block)} bytes: "
+                "the file is truncated"
+            )
+        if size in _HEADER_CLASSES:
             try:
                 return _HEADER_CLASSES[size](block[:size], check=False)
             except Exception:  # nibabel raises several types for malformed headers

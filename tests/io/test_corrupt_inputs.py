@@ -93,3 +93,15 @@ def test_damaged_float_gzip_stream_is_an_error(tmp_path, labels):
     path.write_bytes(bytes(data))
     with pytest.raises(SamsegInputError, match=r"flip\.nii\.gz: expected an intact gzip stream"):
         SimpleITKIO().read_volume(path)
+
+
+@pytest.mark.parametrize("ending", [".nii.gz", ".nii"])
+def test_file_cut_inside_its_header_is_reported_as_truncated(tmp_path, labels, ending):
+    path = write(tmp_path / f"stub_0000{ending}", labels)
+    if ending == ".nii.gz":
+        raw = gzip.decompress(path.read_bytes())
+        path.write_bytes(gzip.compress(raw[:200]))
+    else:
+        path.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(SamsegInputError, match=r"348-byte NIfTI header, found 200 bytes"):
+        SimpleITKIO().read_volume(path)
