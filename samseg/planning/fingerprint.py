@@ -3,8 +3,9 @@
 ``samseg_dataset_fingerprint.json`` (samseg's own name, so that nnU-Net's
 ``dataset_fingerprint.json`` in a shared folder is never touched) has nnU-Net's keys
 (``spacings``, ``shapes_after_crop``, ``foreground_intensity_properties_per_channel``,
-``median_relative_size_after_cropping``) so nnU-Net users can read it as they are used to,
-plus samseg's class statistics. Reading every case is also where the dataset is validated:
+``median_relative_size_after_cropping``) so nnU-Net users can read it as they are used to
+(per case in the file's own voxel order), plus samseg's class statistics and each case's
+``orientations`` (axis codes). Reading every case is also where the dataset is validated:
 each case is checked as it is read, so a bad file is reported before any plan or preprocessed
 data is written.
 """
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from samseg.dataset import CaseFiles, DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.io import ImageGeometry
+from samseg.io.orientation import axis_codes
 from samseg.preprocessing.cropping import nonzero_bounding_box
 from samseg.preprocessing.labels import slice_presence
 from samseg.worker_pool import worker_pool
@@ -45,6 +47,7 @@ class CaseFingerprint:
         class_voxel_counts: label value -> number of voxels.
         class_slice_counts: label value -> number of slices containing it along axis 0, 1, 2.
         label_is_empty: the label holds no foreground value (the case is kept, with a warning).
+        orientation: axis codes of the image's voxel order (``samseg.io.orientation``).
     """
 
     spacing: tuple[float, float, float]
@@ -55,6 +58,7 @@ class CaseFingerprint:
     class_voxel_counts: dict[int, int]
     class_slice_counts: dict[int, tuple[int, int, int]]
     label_is_empty: bool
+    orientation: str
 
 
 def fingerprint_case(
@@ -109,6 +113,7 @@ def fingerprint_case(
         class_voxel_counts={v: int(counts[v]) for v in declared},
         class_slice_counts=_slices_per_class(label[0], len(counts)),
         label_is_empty=not present & set(description.labels.foreground_values),
+        orientation=axis_codes(geometry.direction),
     )
 
 
@@ -223,6 +228,7 @@ def _summarize(
         "shapes_after_crop": [list(f.shape_after_crop) for f in fingerprints],
         "spacings": [list(f.spacing) for f in fingerprints],
         "case_identifiers": [case.identifier for case in cases],
+        "orientations": [f.orientation for f in fingerprints],
         "class_voxel_counts": {
             str(v): int(sum(f.class_voxel_counts.get(v, 0) for f in fingerprints))
             for v in label_values
