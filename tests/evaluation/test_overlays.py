@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -147,3 +148,48 @@ def test_the_same_case_stored_lps_and_ras_gives_identical_overlays(tmp_path):
         lps = imread(tmp_path / "lps" / "overlays" / png)
         ras = imread(tmp_path / "ras" / "overlays" / png)
         assert lps.shape == ras.shape and np.array_equal(lps, ras), png
+
+
+REAL_CASE = Path("/work/shared/data/Dataset901_AbdomenCTExample")
+
+
+@pytest.mark.skipif(not REAL_CASE.is_dir(), reason="real abdominal CT not available")
+def test_real_data_liver_is_drawn_on_the_images_left_from_ras_and_lps_files(tmp_path):
+    """The real CT is stored RAS; its LPS copy must give the same picture, liver on the left."""
+    ras = sitk.ReadImage(str(REAL_CASE / "labelsTr" / "abd_001.nii.gz"))
+    ras_image = sitk.ReadImage(str(REAL_CASE / "imagesTr" / "abd_001_0000.nii.gz"))
+    assert ras.GetDirection() == RAS
+    # the prediction: the reference moved 6 mm along y, the same side of the patient
+    ras_prediction = sitk.GetImageFromArray(np.roll(sitk.GetArrayFromImage(ras), 2, axis=1))
+    ras_prediction.CopyInformation(ras)
+    labels = EvaluationLabels.from_values([5])  # liver, on the patient's right
+    pictures = {}
+    for name, files in (
+        ("ras", (ras, ras_prediction, ras_image)),
+        ("lps", tuple(sitk.DICOMOrient(f, "LPS") for f in (ras, ras_prediction, ras_image))),
+    ):
+        label, prediction_file, image = files
+        reference = sitk.GetArrayFromImage(label)
+        prediction = sitk.GetArrayFromImage(prediction_file)
+        spacing = tuple(reversed(label.GetSpacing()))
+        arguments = (labels, spacing)
+        folder = tmp_path / name
+        volume = sitk.GetArrayFromImage(image)
+        direction = label.GetDirection()
+        drawn = write_overlays(
+            folder, "abd", volume, reference, prediction, *arguments, direction=direction
+        )
+        pictures[name] = imread(drawn[0])
+        plain = write_overlays(
+            folder / "plain",
+            "abd",
+            None,
+            reference,
+            prediction,
+            *arguments,
+            direction=direction,
+            slices_per_class=1,
+        )
+        _, _, left, right = coloured_box(imread(plain[0]), "lime")
+        assert left < 0.3 and (left + right) / 2 < 0.45, name  # mostly in the image's left half
+    assert np.array_equal(pictures["ras"], pictures["lps"])
