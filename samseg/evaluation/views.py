@@ -70,8 +70,8 @@ def display_view(direction: Sequence[float], spacing: Sequence[float]) -> Displa
         direction: row-major 3x3 direction matrix (9 floats), SimpleITK convention (LPS).
         spacing: (z, y, x) voxel size in mm.
     """
-    matrix = np.abs(np.asarray(direction, dtype=np.float64).reshape(3, 3))
     signed = np.asarray(direction, dtype=np.float64).reshape(3, 3)
+    matrix = np.abs(signed)
     # world[a]: the LPS world axis (0 = x/L, 1 = y/P, 2 = z/S) closest to array axis a, which
     # is the index axis 2 - a; the assignment is a permutation maximising the alignment.
     world = max(
