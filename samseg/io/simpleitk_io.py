@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,17 @@ def _read_file(path: Path) -> sitk.Image:
     try:
         return sitk.ReadImage(str(path))
     except RuntimeError as error:
-        reason = str(error).strip().splitlines()[-1] if str(error).strip() else "unknown error"
+        reason = _itk_reason(error)
         raise SamsegInputError(
             f"{path}: expected a readable image, found a file SimpleITK cannot read ({reason})"
         ) from None
+
+
+def _itk_reason(error: RuntimeError) -> str:
+    """The informative line of an ITK read error, without ITK's stale errno ("Reason: ...")."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    if len(lines) > 1 and lines[-1].startswith("Reason:"):
+        lines.pop()
+    if not lines:
+        return "unknown error"
+    return re.sub(r"^ITK ERROR: \w+\(0x[0-9a-f]+\): ", "", lines[-1])

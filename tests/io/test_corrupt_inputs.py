@@ -105,3 +105,12 @@ def test_file_cut_inside_its_header_is_reported_as_truncated(tmp_path, labels, e
         path.write_bytes(path.read_bytes()[:200])
     with pytest.raises(SamsegInputError, match=r"348-byte NIfTI header, found 200 bytes"):
         SimpleITKIO().read_volume(path)
+
+
+@pytest.mark.parametrize("ending", [".nrrd", ".mha"])
+def test_truncated_nrrd_and_metaimage_are_errors_naming_the_file(tmp_path, labels, ending):
+    path = cut_in_half(write(tmp_path / f"cut_0000{ending}", labels))
+    message = rf"cut_0000{ending}: expected a readable image"
+    with pytest.raises(SamsegInputError, match=message) as raised:
+        SimpleITKIO().read_volume(path)
+    assert "No such file" not in str(raised.value)
