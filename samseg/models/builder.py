@@ -1,28 +1,21 @@
 """build_sam: every SAM-family network samseg trains or runs, built in one place.
 
-The networks are made of segment_anything's own classes (``ImageEncoderViT``,
-``PromptEncoder``, ``TwoWayTransformer``) and samseg's ``MultiClassMaskDecoder`` subclass of its
-``MaskDecoder``, with the hyper-parameters of segment_anything's ``build_sam`` for the official
-types, at any input size that is a multiple of 16.
+The image encoder comes from the model type's encoder family (``samseg.models.encoders``:
+segment_anything's ``ImageEncoderViT`` for the vit_* types, samseg's ``TinyViT`` for
+``litemedsam``); the prompt encoder is segment_anything's ``PromptEncoder`` and the mask decoder
+samseg's ``MultiClassMaskDecoder`` subclass of its ``MaskDecoder``, with the hyper-parameters of
+segment_anything's ``build_sam``, for every family.
 """
 
 from __future__ import annotations
 
 import os
-from functools import partial
 
-import torch
 from torch import nn
 
-from samseg.models.architectures import (
-    PATCH_SIZE,
-    PROMPT_EMBED_DIM,
-    SamArchitecture,
-    check_input_size,
-    get_architecture,
-)
+from samseg.models.architectures import PROMPT_EMBED_DIM
 from samseg.models.checkpoint_io import read_checkpoint
-from samseg.models.fast_attention import use_fast_attention
+from samseg.models.encoders import get_encoder_family
 from samseg.models.lora import LoraSettings, apply_lora
 from samseg.models.mask_decoder import MultiClassMaskDecoder
 from samseg.models.precision import Precision
@@ -46,17 +39,18 @@ def build_sam(
     """Build a SAM network, from a checkpoint or randomly initialised, in eval mode.
 
     Args:
-        model_type: ``vit_b``, ``vit_l``, ``vit_h`` (official) or ``vit_small``, ``vit_tiny``
-            (small, for tests and CPU demos); see ``SAM_ARCHITECTURES``.
-        input_size: side S in pixels of the square input, a multiple of 16 (e.g. 256, 512,
-            1024). Checkpoints made at another size are resized (see ``samseg.models.resize``).
+        model_type: ``vit_b``, ``vit_l``, ``vit_h`` (official), ``vit_small``, ``vit_tiny``
+            (small, for tests and CPU demos) or ``litemedsam`` (TinyViT); see ``MODEL_TYPES``.
+        input_size: side S in pixels of the square input: a multiple of 16 for the vit types
+            (e.g. 256, 512, 1024; checkpoints made at another size are resized, see
+            ``samseg.models.resize``), of 4 for ``litemedsam`` (pretrained at 256).
         checkpoint: an official SAM file (``sam_vit_b_01ec64.pth`` ...), MedSAM's
-            ``medsam_vit_b.pth``, a samseg checkpoint, or None for random initialisation
-            (an explicit choice: tests and demos).
+            ``medsam_vit_b.pth``, LiteMedSAM's ``lite_medsam.pth``, a samseg checkpoint, or
+            None for random initialisation (an explicit choice: tests and demos).
         num_classes: classes of the prompt-free head, background included. Official files
             leave this head freshly initialised; a samseg checkpoint must have the same count.
         fast_attention: compute the encoder's attention with scaled_dot_product_attention
-            (same parameters, same results to ~1e-6); False keeps segment_anything's forward.
+            (same parameters, same results to ~1e-6); False: the explicit softmax forward.
         precision: ``auto`` (bf16 autocast on CUDA), ``fp32``, ``bf16`` or ``fp16``
             (see ``samseg.models.precision``).
         lora: add LoRA layers to the encoder attention (see ``samseg.models.lora``): after
@@ -73,11 +67,12 @@ def build_sam(
         SamsegConfigError: the checkpoint file does not exist (the message names the official
             files and where to get them).
     """
-    architecture = get_architecture(model_type)
-    check_input_size(input_size)
+    family = get_encoder_family(model_type)
+    family.check_input_size(input_size)
     model = SamSegmenter(
-        image_encoder=build_image_encoder(architecture, input_size),
-        prompt_encoder=build_prompt_encoder(input_size),
+        image_encoder=family.build(model_type, input_size),
+        encoder_family=family,
+        prompt_encoder=build_prompt_encoder(input_size, family.embedding_grid(input_size)),
         mask_decoder=build_mask_decoder(num_classes),
         precision=precision,
     )
@@ -89,31 +84,13 @@ def build_sam(
         load_contents(model, contents)
     if lora is not None and not lora_first:
         apply_lora(model, lora)
-    use_fast_attention(model.image_encoder, fast_attention)
+    family.use_fast_attention(model.image_encoder, fast_attention)
     return model.eval()
 
 
-def build_image_encoder(architecture: SamArchitecture, input_size: int) -> nn.Module:
-    """segment_anything's ``ImageEncoderViT`` for ``architecture`` at ``input_size`` pixels."""
-    return _modeling.ImageEncoderViT(
-        depth=architecture.depth,
-        embed_dim=architecture.embed_dim,
-        img_size=input_size,
-        mlp_ratio=4,
-        norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
-        num_heads=architecture.num_heads,
-        patch_size=PATCH_SIZE,
-        qkv_bias=True,
-        use_rel_pos=True,
-        global_attn_indexes=architecture.global_attn_indexes,
-        window_size=architecture.window_size,
-        out_chans=PROMPT_EMBED_DIM,
-    )
-
-
-def build_prompt_encoder(input_size: int) -> nn.Module:
-    """segment_anything's ``PromptEncoder`` for ``input_size`` pixel inputs."""
-    grid = input_size // PATCH_SIZE
+def build_prompt_encoder(input_size: int, grid: int) -> nn.Module:
+    """segment_anything's ``PromptEncoder`` for ``input_size`` pixel inputs and a (grid, grid)
+    image embedding."""
     return _modeling.PromptEncoder(
         embed_dim=PROMPT_EMBED_DIM,
         image_embedding_size=(grid, grid),

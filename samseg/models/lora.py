@@ -1,6 +1,7 @@
 """LoRA on SAM's image-encoder attention, through peft, and merging it away for export.
 
-LoRA layers wrap the ``qkv`` (and optionally ``proj``) Linear of every encoder block: the
+LoRA layers wrap the ``qkv`` (and optionally ``proj``) Linear of every attention block of the
+encoder (the encoder family names them: ``lora_module_pattern``, ViT and TinyViT alike): the
 weight W stays frozen and W x + (alpha / rank) B A x is computed instead, A (rank, in) random,
 B (out, rank) zero at the start. peft's ``LoraModel`` wraps the image encoder, so LoRA
 parameter names gain ``image_encoder.model.`` and ``.base_layer`` / ``.lora_A.default``
@@ -8,11 +9,13 @@ parts; :func:`merge_lora` (peft's ``merge_and_unload``) folds B A into W and res
 plain names, so the merged state dict loads into a network built without LoRA.
 
 **q and v only (SAMed).** SAM computes queries, keys and values with one fused Linear
-``qkv`` (out = 3 * dim rows: q, then k, then v). ``targets=("qkv",)`` (the default) puts one
-rank-r LoRA on that fused Linear. ``targets=("q", "v")`` gives SAMed's parameterisation, a
-separate rank-r update for q and for v and none for k, with peft's own layer: the fused
-Linear gets rank 2r (alpha scaled alike, so the update scale stays alpha / r), and lora_B is
-block-diagonal, (q rows x first r columns) and (v rows x last r columns). The other entries
+``qkv`` (out = 3 * dim rows). Which rows are q, k and v is the encoder family's answer
+(``qkv_rows``): SAM's ViT has q, then k, then v; TinyViT groups them by head (q, k, v of head
+0, then of head 1, ...). ``targets=("qkv",)`` (the default) puts one rank-r LoRA on that fused
+Linear. ``targets=("q", "v")`` gives SAMed's parameterisation, a separate rank-r update for q
+and for v and none for k, with peft's own layer: the fused Linear gets rank 2r (alpha scaled
+alike, so the update scale stays alpha / r), and lora_B is block-diagonal, (q rows x first r
+columns) and (v rows x last r columns). The other entries
 start at zero and a gradient mask keeps them at zero for every gradient-based optimizer
 (weight decay of a zero entry is zero), so B A has exactly the rows of q and v:
 delta_q = B_q A_q, delta_k = 0, delta_v = B_v A_v. Any subset of q, k, v works the same way.
@@ -104,11 +107,12 @@ def apply_lora(model: SamSegmenter, settings: LoraSettings) -> None:
     if "proj" in settings.targets:
         modules.append("proj")
     patterns = {"qkv": len(parts)} if parts else {}
+    family = model.encoder_family
     config = LoraConfig(
         r=settings.rank,
         lora_alpha=settings.alpha,
         lora_dropout=settings.dropout,
-        target_modules=rf".*blocks\.\d+\.attn\.({'|'.join(modules)})",
+        target_modules=family.lora_module_pattern.format(modules="|".join(modules)),
         rank_pattern={name: settings.rank * count for name, count in patterns.items()},
         alpha_pattern={name: settings.alpha * count for name, count in patterns.items()},
         bias="none",
@@ -117,7 +121,8 @@ def apply_lora(model: SamSegmenter, settings: LoraSettings) -> None:
     if parts:
         for name, module in model.image_encoder.named_modules():
             if isinstance(module, LoraLayer) and name.endswith(".qkv"):
-                _restrict_to_parts(module, parts, settings.rank)
+                attention = model.image_encoder.get_submodule(name.removesuffix(".qkv"))
+                _restrict_to_parts(module, parts, family.qkv_rows(attention), settings.rank)
 
 
 def merge_lora(model: SamSegmenter) -> None:
@@ -151,14 +156,17 @@ def masked_entries(module: nn.Module) -> int:
     )
 
 
-def _restrict_to_parts(layer: LoraLayer, parts: tuple[str, ...], rank: int) -> None:
-    """Make the fused qkv LoRA update block-diagonal: rank columns per adapted part."""
+def _restrict_to_parts(
+    layer: LoraLayer, parts: tuple[str, ...], rows: dict[str, torch.Tensor], rank: int
+) -> None:
+    """Make the fused qkv LoRA update block-diagonal: rank columns per adapted part.
+
+    ``rows`` maps q, k and v to their output rows of the fused Linear.
+    """
     lora_b = layer.lora_B[ADAPTER]
-    dim = lora_b.out_features // len(QKV_PARTS)
     mask = torch.zeros_like(lora_b.weight)
     for column, part in enumerate(parts):
-        row = QKV_PARTS.index(part)
-        mask[row * dim : (row + 1) * dim, column * rank : (column + 1) * rank] = 1
+        mask[rows[part], column * rank : (column + 1) * rank] = 1
     lora_b.register_buffer(PART_MASK, mask, persistent=False)
     with torch.no_grad():
         lora_b.weight.mul_(mask)

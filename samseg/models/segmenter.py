@@ -1,17 +1,20 @@
 """SamSegmenter: a batch of slices in, class logits out; SAM's prompt interface kept.
 
-The network every samseg trainer, the slice predictor and P²SAM use. It holds
-segment_anything's ``ImageEncoderViT`` and ``PromptEncoder`` and a
+The network every samseg trainer, the slice predictor and P²SAM use. It holds an image
+encoder of one family (segment_anything's ``ImageEncoderViT`` or samseg's ``TinyViT``, see
+``samseg.models.encoders``), segment_anything's ``PromptEncoder`` and a
 :class:`~samseg.models.mask_decoder.MultiClassMaskDecoder`, under the same attribute (and so
 state-dict) names as segment_anything's ``Sam``, and offers three calls:
 
-- ``forward(images)``: prompt-free multi-class logits, (B, C, S, S) and (B, C, S/4, S/4).
+- ``forward(images)``: prompt-free multi-class logits, (B, C, S, S) and (B, C, 4G, 4G).
 - ``encode(images, return_blocks)``: the image embedding and chosen encoder block outputs.
 - ``predict_with_prompts(embeddings, points, boxes, mask_inputs)``: SAM's promptable
   single-mask output with IoU predictions, one prompt set per image.
 
 ``Sam.forward`` runs under ``torch.no_grad``; nothing here does, so all of it trains.
-Coordinates are in input pixels (x, y) of the S x S image, as in SAM.
+Coordinates are in input pixels (x, y) of the S x S image, as in SAM. G is the embedding
+grid, S / 16 for the ViT family and S / 4 for TinyViT; the low-resolution logits and mask
+prompts are 4G pixels a side (S / 4 for the ViT, S for TinyViT).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from samseg.models.architectures import SAM_PIXEL_MEAN, SAM_PIXEL_STD
-from samseg.models.encoder import encode_image
+from samseg.models.encoders import EncoderFamily
 from samseg.models.mask_decoder import MultiClassMaskDecoder
 from samseg.models.precision import Precision, autocast_for, check_precision
 
@@ -37,7 +40,7 @@ class SegmenterOutput(NamedTuple):
     """Prompt-free multi-class output, fp32 logits."""
 
     low_res_logits: torch.Tensor
-    """(B, num_classes, S/4, S/4) decoder output."""
+    """(B, num_classes, 4G, 4G) decoder output."""
     logits: torch.Tensor
     """(B, num_classes, S, S) low_res_logits upsampled bilinearly to the input size."""
 
@@ -46,16 +49,17 @@ class EncodedImages(NamedTuple):
     """Image encoder outputs, fp32."""
 
     image_embeddings: torch.Tensor
-    """(B, 256, S/16, S/16) neck output, the decoder's input."""
+    """(B, 256, G, G) neck output, the decoder's input."""
     block_features: list[torch.Tensor]
-    """(B, S/16, S/16, embed_dim) outputs of the requested blocks, in the requested order."""
+    """(B, side, side, channels) outputs of the requested blocks, in the requested order
+    (ViT: side G, channels embed_dim; TinyViT: the block's stage side and width)."""
 
 
 class PromptedMasks(NamedTuple):
     """Promptable output, fp32."""
 
     low_res_logits: torch.Tensor
-    """(B, M, S/4, S/4) mask logits, M = 1 (single mask) or 3 (multimask output)."""
+    """(B, M, 4G, 4G) mask logits, M = 1 (single mask) or 3 (multimask output)."""
     iou_predictions: torch.Tensor
     """(B, M) predicted IoU of each mask."""
 
@@ -67,6 +71,7 @@ class SamSegmenter(nn.Module):
         self,
         *,
         image_encoder: nn.Module,
+        encoder_family: EncoderFamily,
         prompt_encoder: nn.Module,
         mask_decoder: MultiClassMaskDecoder,
         pixel_mean: Sequence[float] = SAM_PIXEL_MEAN,
@@ -75,16 +80,20 @@ class SamSegmenter(nn.Module):
     ) -> None:
         """
         Args:
-            image_encoder: segment_anything's ``ImageEncoderViT``.
+            image_encoder: an encoder of ``encoder_family`` (e.g. ``ImageEncoderViT``).
+            encoder_family: the family that runs the encoder and chooses the pixel
+                normalisation (see ``samseg.models.encoders``).
             prompt_encoder: segment_anything's ``PromptEncoder`` for the same input size.
             mask_decoder: the multi-class mask decoder.
-            pixel_mean: per-channel mean of the 0-255 input, subtracted first.
+            pixel_mean: per-channel mean of the 0-255 input, subtracted first
+                (``sam_mean_std`` normalisation only).
             pixel_std: per-channel standard deviation of the 0-255 input, divided by next.
             precision: ``auto`` (bf16 autocast on CUDA), ``fp32``, or ``bf16`` / ``fp16``
                 (autocast on every device); see ``samseg.models.precision``. Settable later.
         """
         super().__init__()
         self.image_encoder = image_encoder
+        self.encoder_family = encoder_family
         self.prompt_encoder = prompt_encoder
         self.mask_decoder = mask_decoder
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(1, -1, 1, 1), False)
@@ -126,13 +135,17 @@ class SamSegmenter(nn.Module):
                 :meth:`embed_prompts`); by default none.
 
         Returns:
-            fp32 logits (B, C, S/4, S/4) and (B, C, S, S).
+            fp32 logits (B, C, 4G, 4G) and (B, C, S, S).
         """
         embeddings = self.encode(images).image_embeddings
         return self.decode_classes(embeddings, points=points, boxes=boxes, mask_inputs=mask_inputs)
 
     def preprocess(self, images: torch.Tensor) -> torch.Tensor:
-        """Normalise (B, 3, S, S) 0-255 images with SAM's pixel mean and std.
+        """Normalise (B, 3, S, S) 0-255 images as the encoder family wants.
+
+        ``sam_mean_std``: SAM's per-channel pixel mean and std. ``min_max`` (LiteMedSAM): each
+        image scaled to [0, 1] by its own minimum and maximum over all channels and pixels
+        (padding included; a constant image becomes 0).
 
         Raises:
             ValueError: not a floating (B, 3, S, S) tensor.
@@ -145,6 +158,10 @@ class SamSegmenter(nn.Module):
             )
         if not images.is_floating_point():
             raise ValueError(f"images must be a floating tensor, found {images.dtype}.")
+        if self.encoder_family.normalisation == "min_max":
+            low = images.amin(dim=(1, 2, 3), keepdim=True)
+            high = images.amax(dim=(1, 2, 3), keepdim=True)
+            return (images - low) / (high - low).clamp_min(1e-8)
         return (images - self.pixel_mean) / self.pixel_std
 
     def encode(self, images: torch.Tensor, return_blocks: Sequence[int] = ()) -> EncodedImages:
@@ -155,11 +172,13 @@ class SamSegmenter(nn.Module):
             return_blocks: encoder block indices (0-based) whose outputs to return.
 
         Returns:
-            (B, 256, S/16, S/16) embeddings and a list of (B, S/16, S/16, embed_dim) tensors.
+            (B, 256, G, G) embeddings and a list of (B, side, side, channels) tensors.
         """
         normalised = self.preprocess(images)
         with autocast_for(normalised.device, self.precision):
-            neck, blocks = encode_image(self.image_encoder, normalised, return_blocks)
+            neck, blocks = self.encoder_family.encode(
+                self.image_encoder, normalised, return_blocks
+            )
         return EncodedImages(neck.float(), [block.float() for block in blocks])
 
     def decode_classes(
@@ -170,7 +189,7 @@ class SamSegmenter(nn.Module):
         boxes: torch.Tensor | None = None,
         mask_inputs: torch.Tensor | None = None,
     ) -> SegmenterOutput:
-        """Prompt-free (or per-image prompted) class logits from (B, 256, S/16, S/16) embeddings."""
+        """Prompt-free (or per-image prompted) class logits from (B, 256, G, G) embeddings."""
         with autocast_for(image_embeddings.device, self.precision):
             sparse, dense = self.embed_prompts(len(image_embeddings), points, boxes, mask_inputs)
             low_res = self.mask_decoder.predict_class_masks(
@@ -191,12 +210,12 @@ class SamSegmenter(nn.Module):
         """SAM's promptable masks, image i decoded with prompt set i.
 
         Args:
-            image_embeddings: (B, 256, S/16, S/16) from :meth:`encode`.
+            image_embeddings: (B, 256, G, G) from :meth:`encode`.
             points, boxes, mask_inputs: prompts, one set per image (see :meth:`embed_prompts`).
             multimask_output: return SAM's three ambiguity masks instead of the single mask.
 
         Returns:
-            fp32 mask logits (B, M, S/4, S/4) and IoU predictions (B, M), M = 1 or 3.
+            fp32 mask logits (B, M, 4G, 4G) and IoU predictions (B, M), M = 1 or 3.
         """
         with autocast_for(image_embeddings.device, self.precision):
             sparse, dense = self.embed_prompts(len(image_embeddings), points, boxes, mask_inputs)
@@ -222,11 +241,11 @@ class SamSegmenter(nn.Module):
             batch_size: B, the number of images.
             points: coordinates (B, N, 2) in input pixels (x, y) and labels (B, N), or None.
             boxes: (B, 4) boxes (x0, y0, x1, y1) in input pixels, or None.
-            mask_inputs: (B, 1, S/4, S/4) mask logits (e.g. a previous low_res_logits), or None.
+            mask_inputs: (B, 1, 4G, 4G) mask logits (e.g. a previous low_res_logits), or None.
 
         Returns:
             Sparse tokens (B, N', 256), N' = 0 without points and boxes, and dense embeddings
-            (B, 256, S/16, S/16).
+            (B, 256, G, G).
 
         Raises:
             ValueError: a prompt with another batch size than B.
@@ -247,6 +266,8 @@ class SamSegmenter(nn.Module):
         return sparse.expand(batch_size, -1, -1), dense.expand(batch_size, -1, -1, -1)
 
     def upscale_logits(self, low_res_logits: torch.Tensor) -> torch.Tensor:
-        """Upsample (B, C, S/4, S/4) logits bilinearly to (B, C, S, S)."""
+        """Upsample (B, C, 4G, 4G) logits bilinearly to (B, C, S, S)."""
         size = (self.input_size, self.input_size)
+        if tuple(low_res_logits.shape[-2:]) == size:
+            return low_res_logits
         return F.interpolate(low_res_logits, size, mode="bilinear", align_corners=False)

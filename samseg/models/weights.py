@@ -28,6 +28,7 @@ MAX_LISTED = 8
 """How many mismatches an error message lists."""
 
 _PATCH_WEIGHT = "image_encoder.patch_embed.proj.weight"
+_TINYVIT_STEM_WEIGHT = "image_encoder.patch_embed.seq.0.c.weight"
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,11 @@ def _architecture_hint(
     found: Mapping[str, torch.Tensor], expected: Mapping[str, torch.Size]
 ) -> str:
     """Name the architecture the file seems to hold when it differs from the model's."""
+    file_tinyvit, model_tinyvit = _TINYVIT_STEM_WEIGHT in found, _TINYVIT_STEM_WEIGHT in expected
+    if file_tinyvit != model_tinyvit:
+        holds = "a TinyViT (litemedsam)" if file_tinyvit else "a ViT (vit_*)"
+        model = "TinyViT (litemedsam)" if model_tinyvit else "ViT (vit_*)"
+        return f" The file holds {holds} image encoder; the model's is a {model} one."
     if _PATCH_WEIGHT not in found or _PATCH_WEIGHT not in expected:
         return ""
     found_dim, expected_dim = found[_PATCH_WEIGHT].shape[0], expected[_PATCH_WEIGHT][0]
