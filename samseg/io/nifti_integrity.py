@@ -2,7 +2,9 @@
 
 SimpleITK reads a truncated ``.nii.gz`` or ``.nii`` without complaint (the missing voxels come
 back as 0), and turns NaN and infinite voxels into 0. Both would go on as plausible images, so
-the SimpleITK reader runs :func:`check_nifti_voxel_data` first.
+the SimpleITK reader runs :func:`check_nifti_voxel_data` first; the nibabel reader runs its
+size check, so that both readers word a truncated file alike (nibabel keeps NaN, and its arrays
+are checked after reading).
 
 Cost: for integer data in a ``.nii.gz`` the gzip trailer's size field (uncompressed size modulo
 2**32) is compared with the size the header implies, which takes microseconds; only when they
