@@ -1,4 +1,5 @@
-"""A run killed with SIGKILL in the middle of an epoch continues with --c to the planned end."""
+"""A run killed with SIGKILL in the middle of an epoch continues with --c to the planned end,
+with the weights of an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import torch
 
+from samseg.planning.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, CHECKPOINT_LATEST
-from tests.training.engine.conftest import CONFIGURATION
+from samseg.training.registry import trainer_class
+from tests.training.engine.conftest import CONFIGURATION, DATASET, engine_environment
 
 COMMAND = [
     "-c",
@@ -43,6 +46,24 @@ def log_text(fold_folder: Path) -> str:
     return "".join(p.read_text() for p in sorted(fold_folder.glob("training_log_*.txt")))
 
 
+def uninterrupted_weights(roots: dict[str, Path]) -> dict[str, torch.Tensor]:
+    """Final weights of SlowTinyTrainer trained in one go (in this process, no validation)."""
+    with engine_environment(roots):
+        plans = Plans.load(roots["preprocessed"] / DATASET / "samsegPlans.json")
+        trainer = trainer_class("SlowTinyTrainer")(
+            plans=plans,
+            configuration=CONFIGURATION,
+            fold=0,
+            device=torch.device("cpu"),
+            sam_checkpoint="none",
+            show_progress=False,
+        )
+        trainer.initialize()
+        trainer.run_training()
+        final = torch.load(trainer.output_folder / CHECKPOINT_FINAL, weights_only=True)
+    return final["network_weights"]
+
+
 def test_sigkill_mid_epoch_then_continue(engine):
     fold_folder = engine["results"] / "Dataset042_Engine" / "SlowTinyTrainer__samsegPlans__2d_64"
     fold_folder = fold_folder / "fold_0"
@@ -54,7 +75,7 @@ def test_sigkill_mid_epoch_then_continue(engine):
     )
     try:
         wait_for(lambda: (fold_folder / CHECKPOINT_LATEST).is_file(), process)
-        wait_for(lambda: "Epoch 1 of 4 started" in log_text(fold_folder), process)
+        wait_for(lambda: "Epoch 1 of 3 started" in log_text(fold_folder), process)
         time.sleep(0.5)
     finally:
         os.killpg(process.pid, signal.SIGKILL)
@@ -65,9 +86,12 @@ def test_sigkill_mid_epoch_then_continue(engine):
     subprocess.run([sys.executable, *COMMAND, "--c"], check=True, timeout=300)
 
     final = torch.load(fold_folder / CHECKPOINT_FINAL, weights_only=True)
-    assert final["current_epoch"] == 4
-    assert len(final["logging"]["train_losses"]) == 4
+    assert final["current_epoch"] == 3
+    assert len(final["logging"]["train_losses"]) == 3
     assert torch.load(fold_folder / CHECKPOINT_BEST, weights_only=True)["current_epoch"] >= 1
     assert not (fold_folder / CHECKPOINT_LATEST).exists()
     assert "continuing from" in log_text(fold_folder)
     assert (fold_folder / "validation" / "summary.json").is_file()
+    expected = uninterrupted_weights({**engine, "results": engine["results"].parent / "straight"})
+    for name, tensor in expected.items():
+        assert torch.equal(final["network_weights"][name], tensor), name

@@ -44,9 +44,9 @@ class TinyLoRATrainer(SAMLoRATrainer):
 
 
 class SlowTinyTrainer(TinyTrainer):
-    """Four epochs of many iterations, with a background data worker: time to be killed."""
+    """Three epochs of many iterations, with a background data worker: time to be killed."""
 
-    num_epochs = 4
+    num_epochs = 3
     num_iterations_per_epoch = 12
     num_workers = 1
 
