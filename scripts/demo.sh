@@ -15,7 +15,7 @@ run samseg_make_demo_dataset -o "$SAMSEG_raw"
 # a CPU to minutes (the default plans' 256-1024 pixel vit_b configurations need a GPU).
 run samseg_plan_and_preprocess -d Demo -np 2 -pl DemoTinyPlanner
 # No SAM weights for vit_tiny exist: train from random initialisation (logged as a WARNING).
-run samseg_train Demo 2d_128 0 -tr SAMDemoTinyTrainer -p samsegDemoPlans --sam-checkpoint none
+run samseg_train Demo 2d_128 0 -tr SAMDemoTinyTrainer -p samsegDemoPlans --sam_checkpoint none
 run samseg_predict -i "$demo/imagesTs" -o "$work/predictions" -d Demo -c 2d_128 \
   -tr SAMDemoTinyTrainer -p samsegDemoPlans -f 0
 run samseg_evaluate -ref "$demo/labelsTs" -pred "$work/predictions" -d Demo

@@ -6,25 +6,26 @@ import argparse
 import logging
 from collections.abc import Callable
 from pathlib import Path
-
-from tqdm.contrib.logging import logging_redirect_tqdm
+from typing import TYPE_CHECKING
 
 from samseg.cli.errors import run_command
-from samseg.conversion import ConversionReport
+
+if TYPE_CHECKING:
+    from samseg.conversion import ConversionReport
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, *, dataset_id: int, name: str) -> None:
-    """``-o RAW_ROOT``, ``--dataset-id``, ``--name`` and ``--overwrite``."""
+    """``-o RAW_ROOT``, ``--dataset_id``, ``--name`` and ``--overwrite``."""
     parser.add_argument(
         "-o",
-        "--output-root",
+        "--output_root",
         type=Path,
         default=None,
         metavar="RAW_ROOT",
         help="folder to create DatasetXXX_Name in (default: $SAMSEG_raw, else $nnUNet_raw)",
     )
     parser.add_argument(
-        "--dataset-id", type=int, default=dataset_id, help="dataset id (default: %(default)s)"
+        "--dataset_id", type=int, default=dataset_id, help="dataset id (default: %(default)s)"
     )
     parser.add_argument("--name", default=name, help="dataset name (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true", help="rewrite cases that exist already")
@@ -34,6 +35,8 @@ def run_conversion(convert: Callable[[], ConversionReport]) -> None:
     """Run ``convert`` with warnings shown above the progress bar, then print its report."""
 
     def body() -> None:
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
         logging.basicConfig(format="%(levelname)s: %(message)s", level=logging.WARNING)
         with logging_redirect_tqdm():
             report = convert()

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.conversion_arguments import add_output_arguments, run_conversion
-from samseg.conversion import convert_btcv
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> SamsegArgumentParser:
+    parser = SamsegArgumentParser(
         prog="samseg_convert_btcv",
         description="Convert BTCV RawData (img0001.nii.gz, label0001.nii.gz, found anywhere "
         "under INPUT) to the Synapse 8-organ dataset with the standard 18/12 split. Reruns "
@@ -24,6 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    from samseg.conversion import convert_btcv
+
     run_conversion(
         lambda: convert_btcv(
             args.input,

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.conversion_arguments import add_output_arguments, run_conversion
-from samseg.conversion import convert_transunet
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> SamsegArgumentParser:
+    parser = SamsegArgumentParser(
         prog="samseg_convert_transunet",
         description="Convert TransUNet-preprocessed Synapse (train_npz/caseXXXX_sliceYYY.npz, "
         "test_vol_h5/caseXXXX.npy.h5) to NIfTI volumes in nnU-Net v2 raw layout. Images are "
-        "mapped back to HU (x * 400 - 125) unless --keep-normalized.",
+        "mapped back to HU (x * 400 - 125) unless --keep_normalized.",
     )
     parser.add_argument("input", type=Path, help="folder holding train_npz/ and/or test_vol_h5/")
     add_output_arguments(parser, dataset_id=2, name="Synapse")
@@ -28,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="voxel spacing in mm to write, which the format does not store (default: 1 1 1)",
     )
     parser.add_argument(
-        "--keep-normalized",
+        "--keep_normalized",
         action="store_true",
         help="write the [0, 1] intensities as they are (channel 'normalized', z-score "
         "normalization) instead of mapping them back to HU (channel 'CT')",
@@ -38,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    from samseg.conversion import convert_transunet
+
     run_conversion(
         lambda: convert_transunet(
             args.input,

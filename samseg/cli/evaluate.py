@@ -5,17 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
-from samseg.evaluation import (
-    dataset_evaluation_inputs,
-    evaluate_folders,
-    format_problems,
-    format_table,
-)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> SamsegArgumentParser:
+    parser = SamsegArgumentParser(
         prog="samseg_evaluate",
         description="Dice, IoU, HD95, normalized surface Dice, TP/FP/FN and volumes per case "
         "and class; writes nnU-Net v2's summary.json.",
@@ -42,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-il", type=int, default=None, metavar="LABEL", help="ignore label (with -l)"
     )
     parser.add_argument(
-        "--file-ending",
+        "--file_ending",
         default=None,
         metavar="ENDING",
         help="label file ending with -l, e.g. .nii.gz (default: inferred from REF)",
@@ -54,14 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-np", type=int, default=1, metavar="N", help="worker processes (default: %(default)s)"
     )
     parser.add_argument(
-        "--nsd-tolerance",
+        "--nsd_tolerance",
         type=float,
         default=2.0,
         metavar="MM",
         help="tolerance of the normalized surface Dice in mm (default: %(default)s)",
     )
     parser.add_argument(
-        "--synapse-protocol",
+        "--synapse_protocol",
         action="store_true",
         help="Dice and HD95 as TransUNet/SAMed report them: HD95 in voxels, TransUNet's "
         "empty-mask rules (see documentation/evaluation.md)",
@@ -78,8 +73,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--allow_missing",
-        "--allow-missing",
-        dest="allow_missing",
         action="store_true",
         help="evaluate the predicted cases when some references have no prediction, and list "
         "the missing ones (default: a missing prediction is an error)",
@@ -93,9 +86,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.il is not None and args.d is not None:
         parser.error("-il: the ignore label comes from dataset.json with -d")
     if args.file_ending is not None and args.d is not None:
-        parser.error("--file-ending: the file ending comes from dataset.json with -d")
+        parser.error("--file_ending: the file ending comes from dataset.json with -d")
 
     def body() -> None:
+        from samseg.evaluation import (
+            dataset_evaluation_inputs,
+            evaluate_folders,
+            format_problems,
+            format_table,
+        )
+
         images = [args.images] if args.images else []
         if args.d is not None:
             inputs = dataset_evaluation_inputs(args.d)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
-from samseg.planning.registry import BUILT_IN_PLANNERS
-from samseg.planning.workflow import PlanAndPreprocessResult, plan_and_preprocess
+from samseg.planning.registry import BUILT_IN_PLANNER_NAMES
+
+if TYPE_CHECKING:
+    from samseg.planning.workflow import PlanAndPreprocessResult
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> SamsegArgumentParser:
+    parser = SamsegArgumentParser(
         prog="samseg_plan_and_preprocess",
         description="Fingerprint a raw dataset (nnU-Net v2 layout), plan how to slice it for "
         "SAM and preprocess it. Reruns reuse everything that is up to date.",
@@ -27,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-pl",
         default="SliceSAMPlanner",
         metavar="PLANNER",
-        help=f"planner: one of {sorted(BUILT_IN_PLANNERS)} or a dotted path "
+        help=f"planner: one of {sorted(BUILT_IN_PLANNER_NAMES)} or a dotted path "
         "package.module.ClassName (default: %(default)s)",
     )
     parser.add_argument(
@@ -82,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         build_parser().error(f"-np: expected a positive number of processes, found {args.np}")
 
     def body() -> None:
+        from samseg.planning.workflow import plan_and_preprocess
+
         for dataset in args.d:
             result = plan_and_preprocess(
                 dataset,

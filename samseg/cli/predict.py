@@ -5,20 +5,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
+from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
-from samseg.dataset import resolve_dataset_name
 from samseg.errors import SamsegInputError
-from samseg.inference import INFERENCE_PRECISIONS, SlicePredictor, find_cases
-from samseg.inference.model_loading import DEFAULT_CHECKPOINT
+from samseg.inference.defaults import DEFAULT_CHECKPOINT, INFERENCE_PRECISIONS
 from samseg.paths import model_folder, results_root
-from samseg.threads import set_torch_threads
+
+if TYPE_CHECKING:
+    import torch
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> SamsegArgumentParser:
+    parser = SamsegArgumentParser(
         prog="samseg_predict",
         description="Predict segmentations with a trained samseg model. The model folder's "
         "plans.json and dataset.json decide preprocessing and labels; outputs get the input "
@@ -133,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"-num_threads: expected a positive number, found {args.num_threads}")
 
     def body() -> None:
+        from samseg.inference import SlicePredictor, find_cases
+        from samseg.threads import set_torch_threads
+
         set_torch_threads(args.num_threads)
         folder = Path(args.m) if args.m is not None else _model_folder(args)
         predictor = SlicePredictor.from_model_folder(
@@ -164,12 +167,16 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _model_folder(args: argparse.Namespace) -> Path:
+    from samseg.dataset import resolve_dataset_name
+
     root = results_root()
     dataset = resolve_dataset_name(args.d, [root])
     return model_folder(dataset, args.tr, args.p, args.c)
 
 
 def _device(name: str) -> torch.device:
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     available = {

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
-from samseg.training.run import DEFAULT_PLANS, DEFAULT_TRAINER, DEVICES, TrainingRequest, train
+from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER, DEVICES
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+def build_parser() -> SamsegArgumentParser:
+    parser = SamsegArgumentParser(
         prog="samseg_train",
         description="Train a SAM-based model on one fold of a preprocessed dataset; results go "
         "to SAMSEG_results/DatasetXXX_Name/{trainer}__{plans}__{configuration}/fold_F.",
@@ -48,21 +49,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="auto: CUDA when available, else the CPU (default: %(default)s)",
     )
     parser.add_argument(
-        "--num-gpus",
+        "--num_gpus",
         type=int,
         default=1,
         metavar="N",
         help="distributed data-parallel ranks (one GPU each; CPU processes with -device cpu)",
     )
     parser.add_argument(
-        "--sam-checkpoint",
+        "--sam_checkpoint",
         default=None,
         metavar="PATH|none",
         help="SAM weights to start from; 'none' for random initialisation; default: the "
         "official file of the model type in $SAMSEG_sam_checkpoints",
     )
     parser.add_argument(
-        "--model-type",
+        "--model_type",
         default=None,
         metavar="TYPE",
         help="SAM backbone (vit_b, vit_l, vit_h, vit_small, vit_tiny); default: the "
@@ -81,6 +82,8 @@ def _fold(value: str) -> int | str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    from samseg.training.run import TrainingRequest, train
+
     request = TrainingRequest(
         dataset=args.dataset,
         configuration=args.configuration,

@@ -17,6 +17,7 @@ from typing import Any
 
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
+from samseg.inference.defaults import DEFAULT_CHECKPOINT
 from samseg.models import SamSegmenter
 from samseg.models.checkpoint_io import load_weights_only
 from samseg.models.spec import NetworkSpec
@@ -24,7 +25,6 @@ from samseg.planning.plans import Plans
 
 NETWORK_KEY = "network"
 WEIGHTS_KEY = "network_weights"
-DEFAULT_CHECKPOINT = "checkpoint_final.pth"
 DEFAULT_FOLDS = (0, 1, 2, 3, 4)
 """Folds ensembled when none are named (those present), as nnU-Net's default ``-f``."""
 

@@ -16,18 +16,16 @@ from __future__ import annotations
 import copy
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from typing import Any
 
 import torch
 from torch import nn
 from torch.ao.quantization import quantize_dynamic
 
 from samseg.errors import SamsegInputError
+from samseg.inference.defaults import INFERENCE_PRECISIONS
 from samseg.inference.network import SliceNetwork, as_slice_network
 from samseg.models import SamSegmenter, has_lora, merge_lora
-
-InferencePrecision = Literal["fp32", "bf16", "int8"]
-INFERENCE_PRECISIONS: tuple[str, ...] = get_args(InferencePrecision)
 
 
 def prepare_networks(

@@ -1,19 +1,12 @@
-"""Fingerprint extraction, experiment planning and the plans model."""
+"""Fingerprint extraction, experiment planning and the plans model (imported on first use)."""
 
-from samseg.planning.fingerprint import extract_fingerprint
-from samseg.planning.planner import DemoTinyPlanner, SliceSAMPlanner, SynapseCTWindowPlanner
-from samseg.planning.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
-from samseg.planning.registry import BUILT_IN_PLANNERS, planner_class
+from samseg.lazy_exports import exported_names, lazy_exports
 
-__all__ = [
-    "BUILT_IN_PLANNERS",
-    "ChannelNormalization",
-    "DemoTinyPlanner",
-    "LabelHandling",
-    "Plans",
-    "SliceConfiguration",
-    "SliceSAMPlanner",
-    "SynapseCTWindowPlanner",
-    "extract_fingerprint",
-    "planner_class",
-]
+_EXPORTS = {
+    "fingerprint": ("extract_fingerprint",),
+    "planner": ("DemoTinyPlanner", "SliceSAMPlanner", "SynapseCTWindowPlanner"),
+    "plans": ("ChannelNormalization", "LabelHandling", "Plans", "SliceConfiguration"),
+    "registry": ("BUILT_IN_PLANNER_NAMES", "planner_class"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = exported_names(_EXPORTS)

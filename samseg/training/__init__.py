@@ -2,33 +2,24 @@
 
 ``samseg_train`` calls :func:`train` with a :class:`TrainingRequest`; trainers subclass
 :class:`SAMTrainer` and are found by name with :func:`trainer_class` (see
-documentation/training.md).
+documentation/training.md). Names are imported on first use, so ``samseg.training.defaults``
+(what ``samseg_train --help`` shows) costs no torch import.
 """
 
-from samseg.training.checkpoints import (
-    CHECKPOINT_BEST,
-    CHECKPOINT_FINAL,
-    CHECKPOINT_LATEST,
-    load_checkpoint,
-    save_checkpoint,
-)
-from samseg.training.progress import TrainingHistory, plot_progress
-from samseg.training.registry import TrainerEntry, available_trainers, trainer_class
-from samseg.training.run import TrainingRequest, train
-from samseg.training.trainer import SAMTrainer
+from samseg.lazy_exports import exported_names, lazy_exports
 
-__all__ = [
-    "CHECKPOINT_BEST",
-    "CHECKPOINT_FINAL",
-    "CHECKPOINT_LATEST",
-    "SAMTrainer",
-    "TrainerEntry",
-    "TrainingHistory",
-    "TrainingRequest",
-    "available_trainers",
-    "load_checkpoint",
-    "plot_progress",
-    "save_checkpoint",
-    "train",
-    "trainer_class",
-]
+_EXPORTS = {
+    "checkpoints": (
+        "CHECKPOINT_BEST",
+        "CHECKPOINT_FINAL",
+        "CHECKPOINT_LATEST",
+        "load_checkpoint",
+        "save_checkpoint",
+    ),
+    "progress": ("TrainingHistory", "plot_progress"),
+    "registry": ("TrainerEntry", "available_trainers", "trainer_class"),
+    "run": ("TrainingRequest", "train"),
+    "trainer": ("SAMTrainer",),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = exported_names(_EXPORTS)

@@ -13,6 +13,7 @@ from samseg.errors import SamsegConfigError, SamsegInputError
 from samseg.paths import model_folder, preprocessed_root
 from samseg.planning.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, resume_checkpoint
+from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER, DEVICES
 from samseg.training.distributed import (
     DistributedContext,
     init_distributed,
@@ -21,10 +22,6 @@ from samseg.training.distributed import (
     shutdown_distributed,
 )
 from samseg.training.registry import trainer_class
-
-DEFAULT_TRAINER = "SAMLoRATrainer"
-DEFAULT_PLANS = "samsegPlans"
-DEVICES = ("auto", "cuda", "cpu", "mps")
 
 
 @dataclass(frozen=True, kw_only=True)
