@@ -1,4 +1,5 @@
-"""SAM-family networks: building, checkpoints, LoRA, multi-class and promptable heads.
+"""SAM-family networks: encoder families, building, checkpoints, LoRA, multi-class and
+promptable heads.
 
 Build every network with :func:`build_sam`; see documentation/models.md.
 """
@@ -14,6 +15,14 @@ from samseg.models.architectures import (
 from samseg.models.builder import build_sam
 from samseg.models.checkpoint_io import CheckpointContents, read_checkpoint
 from samseg.models.encoder import encode_image
+from samseg.models.encoders import (
+    MODEL_TYPES,
+    BlockFeature,
+    EncoderFamily,
+    MemoryFigures,
+    get_encoder_family,
+)
+from samseg.models.encoders.tinyvit import TinyViT, TinyViTConfig
 from samseg.models.fast_attention import SdpaAttention, use_fast_attention, uses_fast_attention
 from samseg.models.freezing import (
     FREEZING_POLICIES,
@@ -32,14 +41,18 @@ from samseg.models.weights import LoadReport, load_checkpoint
 
 __all__ = [
     "FREEZING_POLICIES",
+    "MODEL_TYPES",
     "SAM_ARCHITECTURES",
     "SAM_PIXEL_MEAN",
     "SAM_PIXEL_STD",
+    "BlockFeature",
     "CheckpointContents",
     "EncodedImages",
+    "EncoderFamily",
     "FreezingPolicy",
     "LoadReport",
     "LoraSettings",
+    "MemoryFigures",
     "MultiClassMaskDecoder",
     "ParameterCount",
     "Precision",
@@ -48,6 +61,8 @@ __all__ = [
     "SamSegmenter",
     "SdpaAttention",
     "SegmenterOutput",
+    "TinyViT",
+    "TinyViTConfig",
     "apply_freezing",
     "apply_lora",
     "build_sam",
@@ -56,6 +71,7 @@ __all__ = [
     "encode_image",
     "format_parameter_table",
     "get_architecture",
+    "get_encoder_family",
     "has_lora",
     "import_segment_anything",
     "load_checkpoint",
