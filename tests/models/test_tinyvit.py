@@ -24,7 +24,13 @@ from samseg.models import (
 from samseg.models.encoders import litemedsam_weights
 from samseg.models.weights import MULTICLASS_HEAD_PREFIXES
 from tests.models.conftest import randomised
-from tests.models.litemedsam_reference import encoder_state, reference_encoder
+from tests.models.litemedsam_reference import (
+    KVASIR,
+    box_prompt_dice,
+    encoder_state,
+    kvasir_cases,
+    reference_encoder,
+)
 
 FAMILY = get_encoder_family("litemedsam")
 SMALL = 64
@@ -94,6 +100,14 @@ def test_official_litemedsam_loads_strictly(official_litemedsam: Path, tmp_path:
     assert "layers.3.blocks.0.mlp.fc1.weight: expected (1280, 320), found (7, 320)" in message
     assert "missing image_encoder.layers.2.blocks.3.attn.attention_biases (5, 196)" in message
     assert "unexpected image_encoder.extra.weight (2,)" in message
+
+
+def test_litemedsam_box_prompts_segment_real_data_kvasir_polyps(official_litemedsam: Path) -> None:
+    if not KVASIR.is_dir():
+        pytest.skip(f"shared data absent: {KVASIR}")
+    model = build_sam("litemedsam", 256, official_litemedsam, precision="fp32")
+    dices = [box_prompt_dice(model, image, mask) for _, image, mask in kvasir_cases(limit=3)]
+    assert min(dices) > 0.8, dices
 
 
 def test_vit_file_into_litemedsam_names_the_encoder_families(tmp_path: Path) -> None:
