@@ -16,6 +16,7 @@ from samseg.inference import (
     load_trained_network,
     window_starts,
 )
+from samseg.inference.tiling import ProbabilityAccumulator
 from tests.inference.helpers import blocky_case, make_description, make_plans, write_image
 
 
@@ -33,6 +34,44 @@ def test_gaussian_peaks_at_the_centre_and_never_vanishes():
     assert weights.max() == 1 and weights.min() > 0
     torch.testing.assert_close(weights, weights.flip(0).flip(1))
     assert weights[31, 31] > weights[31, 10] > weights[31, 0]
+
+
+def reference_gaussian(size: int, sigma: float) -> np.ndarray:
+    """exp(-d^2 / (2 sigma^2)) of the distance d to the window centre, divided by its peak."""
+    offsets = np.arange(size) - (size - 1) / 2
+    squared = offsets[:, None] ** 2 + offsets[None, :] ** 2
+    values = np.exp(-squared / (2 * sigma**2))
+    return values / values.max()
+
+
+def test_gaussian_sigma_is_an_eighth_of_the_window():
+    weights = gaussian_weights(64).double().numpy()
+    # (31, 47) lies 0.5 and 15.5 pixels from the centre (31.5, 31.5); the peak 0.5 and 0.5.
+    assert weights[31, 47] == pytest.approx(np.exp(-(0.25 + 240.25 - 0.5) / 128), rel=1e-6)
+    np.testing.assert_allclose(weights, reference_gaussian(64, 8.0), rtol=1e-6)
+
+
+def test_overlapping_windows_are_blended_by_their_gaussian_weights():
+    tiling = PlaneTiling.plan((64, 96), 64, "sliding_window", 0.5)
+    assert tiling.windows == ((0, 0), (0, 32))
+    accumulator = ProbabilityAccumulator(tiling, 1, 2, torch.device("cpu"))
+    left = torch.tensor([0.9, 0.1]).view(1, 2, 1, 1).expand(1, 2, 64, 64)
+    right = torch.tensor([0.2, 0.8]).view(1, 2, 1, 1).expand(1, 2, 64, 64)
+    accumulator.add(left, [0], [(0, 0)])
+    accumulator.add(right, [0], [(0, 32)])
+    result = accumulator.result().numpy()
+    assert result.shape == (2, 1, 64, 96)
+
+    gaussian = reference_gaussian(64, 8.0)
+    weight_left = np.zeros((64, 96))
+    weight_left[:, :64] = gaussian
+    weight_right = np.zeros((64, 96))
+    weight_right[:, 32:] = gaussian
+    share_left = weight_left / (weight_left + weight_right)
+    expected = share_left * 0.9 + (1 - share_left) * 0.2
+    np.testing.assert_allclose(result[0, 0], expected, atol=1e-6)
+    np.testing.assert_allclose(result[1, 0], 1 - expected, atol=1e-6)
+    assert result[0, 0, 10, 40] != pytest.approx(result[0, 0, 10, 56], abs=0.05)
 
 
 def test_tiling_resizes_small_slices_and_pads_short_sides_of_large_ones():
