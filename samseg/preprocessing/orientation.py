@@ -1,13 +1,15 @@
-"""Which reorientation a case needs to reach its plans' orientation (see ``samseg.io.orientation``).
-"""
+"""The reorientation each case needs to reach its plans' orientation (``samseg.io.orientation``
+has the axis codes and the exact array and geometry operations)."""
 
 from __future__ import annotations
 
-import warnings
+import logging
 
 from samseg.io import ImageGeometry
 from samseg.io.orientation import IDENTITY, Reorientation, axis_codes
 from samseg.planning.plans import Plans
+
+logger = logging.getLogger(__name__)
 
 
 def case_reorientation(geometry: ImageGeometry, plans: Plans) -> Reorientation:
@@ -22,14 +24,14 @@ def case_reorientation(geometry: ImageGeometry, plans: Plans) -> Reorientation:
 
 
 def warn_if_orientation_unknown(plans: Plans) -> None:
-    """One warning when ``plans`` record no training orientation (plans from before it was
-    recorded): cases are then sliced in their stored voxel order, as those plans were made."""
+    """Log one warning line when ``plans`` record no training orientation (plans from before
+    it was recorded): cases are then sliced in their stored voxel order, as those plans were
+    made."""
     if plans.orientation is None:
-        warnings.warn(
+        logger.warning(
             f"plans {plans.plans_name} of {plans.dataset_name} record no training orientation "
             f"(written by an older samseg): cases are sliced along array axis "
             f"{plans.slice_axis} as stored, so a case stored in another axis order than the "
             f"training data is segmented wrongly (plans made with samseg_plan_and_preprocess "
-            f"--overwrite record it)",
-            stacklevel=2,
+            f"--overwrite record it)"
         )
