@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -115,3 +116,49 @@ def test_resizing_keeps_constant_fields_and_the_zero_offset() -> None:
     resized = resize_rel_pos(table, 31)
     assert resized.shape == (31, 4)
     torch.testing.assert_close(resized[15], table[63])
+
+
+def source_coordinates(old: int, new: int) -> np.ndarray:
+    """Where output pixel j samples the input (align_corners=False): (j + 1/2) old/new - 1/2."""
+    return (np.arange(new) + 0.5) * old / new - 0.5
+
+
+def cubic_resampling_matrix(old: int, new: int, a: float = -0.75) -> np.ndarray:
+    """(new, old) weights of Keys' cubic convolution (a = -0.75) at the source coordinates,
+    indices clamped at the border: upsampling written out independently of torch."""
+
+    def kernel(x: np.ndarray) -> np.ndarray:
+        x = np.abs(x)
+        near = ((a + 2) * x - (a + 3)) * x * x + 1
+        far = ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+        return np.where(x <= 1, near, np.where(x < 2, far, 0.0))
+
+    matrix = np.zeros((new, old))
+    for j, source in enumerate(source_coordinates(old, new)):
+        base = int(np.floor(source))
+        for index in range(base - 1, base + 3):
+            matrix[j, min(max(index, 0), old - 1)] += kernel(source - index)
+    return matrix
+
+
+def test_upsampled_position_embedding_is_bicubic_interpolation() -> None:
+    field = np.random.default_rng(0).normal(size=(14, 10, 3))
+    resized = resize_pos_embed(torch.from_numpy(field)[None].float(), (32, 24))[0].double()
+    rows, columns = cubic_resampling_matrix(14, 32), cubic_resampling_matrix(10, 24)
+    expected = np.einsum("ir,jc,rck->ijk", rows, columns, field)
+    np.testing.assert_allclose(resized.numpy(), expected, rtol=0, atol=1e-5)
+
+
+def test_shrunk_position_embedding_follows_a_smooth_field() -> None:
+    """A field of long waves, shrunk 64 x 64 -> 16 x 40, keeps its values at the source
+    coordinates (antialiasing blurs such waves by less than the tolerance)."""
+    rows, columns = np.meshgrid(np.arange(64.0), np.arange(64.0), indexing="ij")
+
+    def field(r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return np.stack([np.sin(2 * np.pi * r / 64), np.cos(2 * np.pi * c / 80), r / 64], -1)
+
+    resized = resize_pos_embed(torch.from_numpy(field(rows, columns))[None].float(), (16, 40))
+    source = np.meshgrid(source_coordinates(64, 16), source_coordinates(64, 40), indexing="ij")
+    expected = field(*source)
+    inner = (slice(2, -2), slice(4, -4))
+    np.testing.assert_allclose(resized[0].double().numpy()[inner], expected[inner], atol=0.03)
