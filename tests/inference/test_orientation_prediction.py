@@ -8,13 +8,14 @@ import dataclasses
 import logging
 from pathlib import Path
 
+import nibabel as nib
 import numpy as np
 import pytest
 import SimpleITK as sitk
 
 from samseg.evaluation import dice
 from samseg.inference import SlicePredictor
-from samseg.io import SimpleITKIO
+from samseg.io import NibabelIO, SimpleITKIO
 from samseg.planning.plans import Plans
 from samseg.preprocessing import preprocess_case
 from tests.inference.helpers import (
@@ -96,6 +97,21 @@ def test_probabilities_are_returned_in_the_inputs_voxel_order(tmp_path):
     np.testing.assert_array_equal(predicted.probabilities.argmax(0), expected)
     np.testing.assert_array_equal(predicted.segmentation, expected)
     assert predicted.properties.reorientation.shape(expected.shape) == (6, 28, 40)
+
+
+def test_nibabel_reader_reorients_the_same_way_and_keeps_the_exact_affine(tmp_path):
+    plans = dataclasses.replace(make_plans(input_size=32), orientation="LPS")
+    image_path, label_path = training_like_case(tmp_path)
+    test_image = stored_as(image_path, "PIL", tmp_path / "test")
+    expected = sitk.GetArrayFromImage(sitk.DICOMOrient(sitk.ReadImage(str(label_path)), "PIL"))
+    predictor = oracle_predictor(plans, image_path, label_path)
+
+    predicted = predictor.predict_case([test_image], reader_writer=NibabelIO())
+    output = tmp_path / "out.nii.gz"
+    NibabelIO().write_segmentation(predicted.segmentation, output, predicted.geometry)
+
+    np.testing.assert_array_equal(predicted.segmentation, expected)
+    np.testing.assert_array_equal(nib.load(output).affine, nib.load(test_image).affine)
 
 
 def test_plans_without_orientation_warn_once_and_keep_the_stored_voxel_order(tmp_path, caplog):
