@@ -45,6 +45,25 @@ def test_soft_dice_per_class_and_an_all_ignored_batch() -> None:
     assert torch.all(logits.grad == 0)
 
 
+def test_batch_dice_pools_the_sums_of_every_image_of_the_batch() -> None:
+    """Two images of three pixels (one ignored): foreground only in the first. Batch Dice
+    sums over both images; the mean of per-image Dice would give about 0.41, not 0.7."""
+    foreground = torch.tensor([[0.8, 0.6, 0.9], [0.4, 0.2, 0.5]])
+    probabilities = torch.stack([1 - foreground, foreground], dim=1)[:, :, None, :]
+    target = torch.tensor([[[1, 1, IGNORE_INDEX]], [[0, 0, 0]]])
+    # class 1: intersection 0.8 + 0.6, sum(p) 0.8 + 0.6 + 0.4 + 0.2 + 0.5, sum(t) 2
+    dice_foreground = (2 * 1.4 + SMOOTH) / (2.5 + 2 + SMOOTH)
+    # class 0: intersection 0.6 + 0.8 + 0.5, sum(p) 0.2 + 0.4 + 0.6 + 0.8 + 0.5, sum(t) 3
+    dice_background = (2 * 1.9 + SMOOTH) / (2.5 + 3 + SMOOTH)
+    dice = soft_dice_per_class(probabilities, target)
+    assert dice.tolist() == pytest.approx([dice_background, dice_foreground], rel=1e-6)
+
+    cross_entropy = -sum(math.log(v) for v in (0.8, 0.6, 0.6, 0.8, 0.5)) / 5
+    expected = 0.2 * cross_entropy + 0.8 * (1 - (dice_background + dice_foreground) / 2)
+    loss = DiceCELoss()(probabilities.log(), target)
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+
+
 def test_pseudo_dice_of_perfect_logits_is_one_and_counts_add_up() -> None:
     target = torch.randint(0, 4, (2, 8, 8))
     target[0, 0, :3] = IGNORE_INDEX
