@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from samseg.errors import SamsegInputError
 from samseg.io import SimpleITKIO
@@ -38,6 +39,14 @@ def test_crops_resamples_in_plane_and_normalizes(tmp_path: Path) -> None:
     assert case.label.dtype == np.int8
     assert case.data.min() >= 0 and case.data.max() <= 255
     assert set(np.unique(case.label)) == {0, 1, 2, 3}
+    # values: each cropped slice resampled (cubic spline, as scipy's zoom), then CT-windowed
+    crop = image[1:6, 3:36, 5:46].astype(np.float64)
+    zoom = (26 / 33, 25 / 41)
+    resampled = np.stack(
+        [ndimage.zoom(s, zoom, order=3, mode="nearest", grid_mode=True) for s in crop]
+    )
+    expected = (np.clip(resampled, -125, 275) + 125) * 255 / 400
+    np.testing.assert_allclose(case.data[0].astype(np.float64), expected, rtol=0, atol=0.15)
 
 
 def test_spacing_at_target_keeps_the_crop_and_maps_the_ct_window(tmp_path: Path) -> None:
