@@ -54,13 +54,16 @@ def fingerprint_dataset(
 ) -> tuple[dict, bool]:
     """Write (or reuse, when the raw files are unchanged) ``samseg_dataset_fingerprint.json``.
 
+    A fingerprint is reused only when it was made from the same raw files and holds every entry
+    the planner reads (a file without ``orientations`` is recomputed).
+
     Returns the fingerprint and whether an existing one was reused.
     """
     path = fingerprint_path(dataset.preprocessed_folder())
     digest = raw_files_digest(dataset)
     if path.is_file() and not overwrite:
         existing = read_json(path)
-        if existing.get("raw_files_digest") == digest:
+        if existing.get("raw_files_digest") == digest and "orientations" in existing:
             return existing, True
     fingerprint = extract_fingerprint(
         dataset.training_cases, dataset.description, num_processes=num_processes

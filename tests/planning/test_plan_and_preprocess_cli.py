@@ -182,3 +182,16 @@ def test_real_abdominal_ct(roots, capsys):
     assert plans.in_plane_target_spacing == pytest.approx((3.0, 3.0), abs=0.01)
     assert plans.label_handling.num_classes == 9
     assert (folder / "samsegPlans_2d" / "abd_001.json").is_file()
+
+
+def test_fingerprint_without_orientations_is_recomputed(make_raw_dataset, roots, capsys):
+    """A fingerprint from before orientations were recorded would give plans without one."""
+    make_raw_dataset(num_cases=2)
+    folder = roots["preprocessed"] / "Dataset007_Toy"
+    assert run(capsys, "-d", "Toy", "--no_pp")[0] == 0
+    path = folder / "samseg_dataset_fingerprint.json"
+    fingerprint = json.loads(path.read_text())
+    del fingerprint["orientations"]
+    path.write_text(json.dumps(fingerprint))
+    assert run(capsys, "-d", "Toy", "--no_pp")[0] == 0
+    assert "orientations" in json.loads(path.read_text())
