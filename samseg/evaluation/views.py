@@ -9,25 +9,27 @@ flips the array so that its slices are shown as radiologists look at them:
 - sagittal: anterior on the image's left, superior up.
 
 The plane is the one of the file's own slices (its z index axis): an axial CT is shown in
-axial slices, a sagittal MR in sagittal ones. An oblique axis counts as the world axis it is
-closest to. The same volume stored with another axis order or flips (LPS, RAS, ...) gives the
-same view array.
+axial slices, a sagittal MR in sagittal ones. Axis codes and the turn come from
+``samseg.io.orientation`` (an oblique axis counts as the nearest world axis). The same volume
+stored with another axis order or flips (LPS, RAS, ...) gives the same view array.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-# Per plane, the canonical (S, P, L) axes that become (slice, row, column) and whether the row
-# axis is reversed so that superior is up.
-_PLANES = {
-    "axial": ((0, 1, 2), False),
-    "coronal": ((1, 0, 2), True),
-    "sagittal": ((2, 0, 1), True),
+from samseg.io.orientation import Reorientation, axis_codes
+
+# Per plane: the axis codes (x, y, z index axes) of the displayed (column, row, slice) axes:
+# columns toward the patient's left (or posterior), rows toward inferior (or posterior), slices
+# toward superior, posterior or left.
+_VIEW_CODES = {"axial": "LPS", "coronal": "LIP", "sagittal": "PIL"}
+# The plane whose slices are stacked along the file's z axis, by that axis' letter.
+_PLANE_OF_SLICE_LETTER = {
+    "S": "axial", "I": "axial", "P": "coronal", "A": "coronal", "L": "sagittal", "R": "sagittal"
 }
 # Letters at the (left, right, top, bottom) edges of a slice of each plane.
 EDGE_LETTERS = {
@@ -70,27 +72,14 @@ def display_view(direction: Sequence[float], spacing: Sequence[float]) -> Displa
         direction: row-major 3x3 direction matrix (9 floats), SimpleITK convention (LPS).
         spacing: (z, y, x) voxel size in mm.
     """
-    signed = np.asarray(direction, dtype=np.float64).reshape(3, 3)
-    matrix = np.abs(signed)
-    # world[a]: the LPS world axis (0 = x/L, 1 = y/P, 2 = z/S) closest to array axis a, which
-    # is the index axis 2 - a; the assignment is a permutation maximising the alignment.
-    world = max(
-        itertools.permutations(range(3)),
-        key=lambda w: np.prod([matrix[w[a], 2 - a] for a in range(3)]),
-    )
-    backwards = [signed[world[a], 2 - a] < 0 for a in range(3)]
-    # Canonical axis c runs along world axis 2 - c: (S, P, L), each index increasing that way.
-    canonical = [world.index(2 - c) for c in range(3)]
-    plane = {2: "axial", 1: "coronal", 0: "sagittal"}[world[0]]
-    order, reverse_rows = _PLANES[plane]
-    axes = tuple(canonical[c] for c in order)
-    flips = [backwards[a] for a in axes]
-    flips[1] ^= reverse_rows
+    codes = axis_codes(direction)
+    plane = _PLANE_OF_SLICE_LETTER[codes[2]]
+    turn = Reorientation.between(codes, _VIEW_CODES[plane])
     return DisplayView(
         plane=plane,
-        axes=axes,
-        flips=tuple(flips),
-        spacing=tuple(float(spacing[a]) for a in axes),
+        axes=turn.axes,
+        flips=turn.flips,
+        spacing=tuple(float(spacing[a]) for a in turn.axes),
     )
 
 
