@@ -50,7 +50,9 @@ def build_sam(
         num_classes: classes of the prompt-free head, background included. Official files
             leave this head freshly initialised; a samseg checkpoint must have the same count.
         fast_attention: compute the encoder's attention with scaled_dot_product_attention
-            (same parameters, same results to ~1e-6); False: the explicit softmax forward.
+            (same parameters, same results to ~1e-6) where the family's SDPA path pays (the
+            vit types; TinyViT's small windows run faster without it); False: the explicit
+            softmax forward everywhere.
         precision: ``auto`` (bf16 autocast on CUDA), ``fp32``, ``bf16`` or ``fp16``
             (see ``samseg.models.precision``).
         lora: add LoRA layers to the encoder attention (see ``samseg.models.lora``): after
@@ -84,7 +86,7 @@ def build_sam(
         load_contents(model, contents)
     if lora is not None and not lora_first:
         apply_lora(model, lora)
-    family.use_fast_attention(model.image_encoder, fast_attention)
+    family.use_fast_attention(model.image_encoder, fast_attention and family.fast_attention)
     return model.eval()
 
 

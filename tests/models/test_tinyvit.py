@@ -169,8 +169,8 @@ def test_litemedsam_shapes_blocks_and_fast_attention() -> None:
     with torch.no_grad():
         encoded = model.encode(images, return_blocks=blocks)
         output = model(images)
-        FAMILY.use_fast_attention(model.image_encoder, False)
-        explicit = model.encode(images).image_embeddings
+        assert FAMILY.use_fast_attention(model.image_encoder, True) == 10
+        sdpa = model.encode(images).image_embeddings
 
     assert encoded.image_embeddings.shape == (2, 256, 16, 16)
     shapes = FAMILY.block_features("litemedsam", SMALL)
@@ -179,7 +179,7 @@ def test_litemedsam_shapes_blocks_and_fast_attention() -> None:
         assert feature.shape == (2, shapes[index].side, shapes[index].side, shapes[index].channels)
     assert [shapes[i].side for i in blocks] == [64, 32, 16, 16, 16]
     assert output.low_res_logits.shape == output.logits.shape == (2, 2, SMALL, SMALL)
-    assert (explicit - encoded.image_embeddings).abs().max() <= 1e-5
+    assert (sdpa - encoded.image_embeddings).abs().max() <= 1e-5
     with pytest.raises(ValueError, match=r"block indices in \[0, 12\).*\[12\]"):
         model.encode(images, return_blocks=(12,))
 

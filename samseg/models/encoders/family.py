@@ -68,7 +68,8 @@ class EncoderFamily(ABC):
     normalisation: PixelNormalisation
     """How 0-255 images are normalised before the encoder."""
     fast_attention: bool
-    """Whether :meth:`use_fast_attention` can switch attention to the SDPA path."""
+    """Whether ``build_sam(fast_attention=True)`` switches the attention to the SDPA path
+    (:meth:`use_fast_attention`): True where it pays."""
     lora_module_pattern: str
     """Regular expression (peft ``target_modules``) of the attention Linear layers LoRA may
     wrap; ``{modules}`` is replaced by an alternation of ``qkv`` and/or ``proj``."""

@@ -162,8 +162,10 @@ class WindowAttention(nn.Module):
     """Multi-head self-attention inside one window, with a learned offset bias per head.
 
     ``qkv`` rows are grouped by head: for head h, rows [3 h d, 3 h d + d) are its queries,
-    the next d its keys and the next d its values (d = dim / heads). ``fast`` selects
-    ``scaled_dot_product_attention`` (default) or the explicit softmax(q k^T / sqrt(d) + bias) v.
+    the next d its keys and the next d its values (d = dim / heads). The attention is the
+    explicit softmax(q k^T / sqrt(d) + bias) v by default; ``fast = True`` computes it with
+    ``scaled_dot_product_attention`` instead (same result to ~1e-6, but slower on the CPU for
+    these 49- and 196-token windows, in bf16 most of all: see documentation/models.md).
     """
 
     def __init__(self, dim: int, num_heads: int, window: int) -> None:
@@ -177,7 +179,7 @@ class WindowAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.attention_biases = nn.Parameter(torch.zeros(num_heads, window * window))
         self.register_buffer("bias_index", window_offset_index(window), persistent=False)
-        self.fast = True
+        self.fast = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(W, N, C) tokens of W windows -> (W, N, C)."""
@@ -281,7 +283,11 @@ class TinyViT(nn.Module):
         return sum(self.config.depths)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, S, S) normalised images -> (B, 256, S/4, S/4) embedding."""
+        """(B, 3, S, S) normalised images -> (B, 256, S/4, S/4) embedding.
+
+        The convolutions run in channels-last memory layout (the transformer stages keep
+        (B, H, W, C) grids anyway); the embedding is returned in that layout too.
+        """
         return self.encode(images)[0]
 
     def encode(
@@ -310,7 +316,7 @@ class TinyViT(nn.Module):
         wanted = set(return_blocks)
         kept: dict[int, torch.Tensor] = {}
         index = 0
-        x = self.patch_embed(images)
+        x = self.patch_embed(images.contiguous(memory_format=torch.channels_last))
         for stage, layer in enumerate(self.layers):
             for block in layer.blocks:
                 x = block(x)

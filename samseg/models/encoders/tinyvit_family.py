@@ -41,7 +41,7 @@ class TinyViTFamily(EncoderFamily):
     downsampling = 4
     size_multiple = 4
     normalisation = "min_max"
-    fast_attention = True
+    fast_attention = False
     lora_module_pattern = r".*layers\.\d+\.blocks\.\d+\.attn\.({modules})"
 
     def build(self, model_type: str, input_size: int) -> nn.Module:
