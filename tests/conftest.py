@@ -11,6 +11,29 @@ import pytest
 import SimpleITK as sitk
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+"""The real images of ../shared/data; tests that read them have ``real_data`` in their name
+and skip only when it is absent."""
+
+REAL_DATA_MARK = "real_data"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many real-data tests ran and how many were skipped (data absent)."""
+    seen: dict[str, set[str]] = {"skipped": set(), "all": set()}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if REAL_DATA_MARK in nodeid.split("::")[-1]:
+                seen["all"].add(nodeid)
+                if outcome == "skipped":
+                    seen["skipped"].add(nodeid)
+    if not seen["all"]:
+        return
+    skipped = len(seen["skipped"])
+    terminalreporter.write_line(
+        f"real-data tests: {len(seen['all']) - skipped} ran, {skipped} skipped "
+        f"({SHARED_DATA} {'found' if SHARED_DATA.is_dir() else 'absent'})"
+    )
 
 
 def write_volume(

@@ -27,7 +27,7 @@ CASES = {
 
 @pytest.mark.parametrize(("handling", "input_size"), [("resize", 256), ("sliding_window", 64)])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_oracle_is_exact_on_real_images(tmp_path, case, handling, input_size):
+def test_oracle_is_exact_on_real_data(tmp_path, case, handling, input_size):
     image_path, label_path, modality = CASES[case]
     if not image_path.is_file():
         pytest.skip(f"{image_path} absent")

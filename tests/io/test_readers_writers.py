@@ -94,7 +94,7 @@ def test_other_simpleitk_formats_round_trip(tmp_path, volume, ending):
 
 
 @pytest.mark.skipif(not SHARED_MR.is_file(), reason="../shared/data absent")
-def test_shared_lps_mr_keeps_its_orientation(tmp_path):
+def test_real_data_lps_mr_keeps_its_orientation(tmp_path):
     for reader_writer in (SimpleITKIO(), NibabelIO()):
         images, geometry = reader_writer.read_images([SHARED_MR])
         out = tmp_path / f"{reader_writer.name}.nii.gz"

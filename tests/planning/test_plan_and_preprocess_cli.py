@@ -171,7 +171,7 @@ def test_unknown_dataset_lists_existing_ones(make_raw_dataset, roots, capsys):
 @pytest.mark.skipif(
     not (SHARED_DATA / "Dataset901_AbdomenCTExample").is_dir(), reason="../shared/data absent"
 )
-def test_real_abdominal_ct(roots, capsys):
+def test_real_data_abdominal_ct_plans_and_preprocesses(roots, capsys):
     shutil.copytree(
         SHARED_DATA / "Dataset901_AbdomenCTExample", roots["raw"] / "Dataset901_AbdomenCTExample"
     )
