@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,11 +25,9 @@ def test_same_seed_same_bytes_other_seed_differs() -> None:
 
 
 def test_cases_are_ct_like_with_every_organ() -> None:
-    spacings, durations = set(), []
+    spacings = set()
     for index in range(4):
-        start = time.perf_counter()
         case = synthesize_demo_case(7, index)
-        durations.append(time.perf_counter() - start)
         z, y, x = case.image.shape
         assert case.image.dtype == np.int16 and case.labels.dtype == np.uint8
         assert 16 <= z <= 32 and 96 <= y <= 128 and 96 <= x <= 128
@@ -47,7 +44,6 @@ def test_cases_are_ct_like_with_every_organ() -> None:
         assert (case.image < -900).mean() > 0.1
         assert (case.image > 350).any()
     assert len(spacings) == 4
-    assert sum(durations) / len(durations) < 1.0
 
 
 def test_liver_right_spleen_left() -> None:
