@@ -191,7 +191,7 @@ def _check_arrays(
             raise SamsegInputError(
                 f"{path}: expected TransUNet intensities in [{intensity_range[0]}, "
                 f"{intensity_range[1]}], found [{low:.4g}, {high:.4g}]; keep them as they are "
-                "with --keep-normalized"
+                "with --keep_normalized"
             )
     if labels.size and (
         not np.array_equal(labels, np.round(labels)) or labels.min() < 0 or labels.max() > MAX_LABEL

@@ -177,7 +177,7 @@ def _check_options(num_processes: int, nsd_tolerance_mm: float) -> None:
         raise SamsegInputError(f"-np: expected at least 1 process, found {num_processes}")
     if not nsd_tolerance_mm > 0:
         raise SamsegInputError(
-            f"--nsd-tolerance: expected a positive distance in mm, found {nsd_tolerance_mm}"
+            f"--nsd_tolerance: expected a positive distance in mm, found {nsd_tolerance_mm}"
         )
 
 

@@ -69,7 +69,7 @@ def missing_checkpoint_message(path: Path) -> str:
         f"file you have. Official files: {official}. SAM's come from the segment-anything "
         "project page (github.com/facebookresearch/segment-anything, 'Model Checkpoints'), "
         "medsam_vit_b.pth from the MedSAM project page (github.com/bowang-lab/MedSAM). "
-        "For tests and demos use no checkpoint (checkpoint=None, --sam-checkpoint none) for "
+        "For tests and demos use no checkpoint (checkpoint=None, --sam_checkpoint none) for "
         "random initialisation."
     )
 

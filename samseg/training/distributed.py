@@ -1,6 +1,6 @@
 """Distributed data-parallel training: launching ranks, the process group, and reductions.
 
-``--num-gpus N`` starts N ranks through torch.distributed.run's launcher API
+``--num_gpus N`` starts N ranks through torch.distributed.run's launcher API
 (:func:`torch.distributed.launcher.api.elastic_launch`, what ``torchrun --standalone`` runs),
 each calling the same training function. Every rank reads its own shard of the training
 slices and a share of the batch; gradients are averaged by DistributedDataParallel; only

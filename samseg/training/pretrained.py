@@ -1,7 +1,7 @@
 """Which SAM weights a training run starts from.
 
-``--sam-checkpoint PATH`` names a file (official SAM, MedSAM or samseg checkpoint);
-``--sam-checkpoint none`` starts from random weights (tests, demos; logged loudly). Without the
+``--sam_checkpoint PATH`` names a file (official SAM, MedSAM or samseg checkpoint);
+``--sam_checkpoint none`` starts from random weights (tests, demos; logged loudly). Without the
 flag, the official file of the model type (``sam_vit_b_01ec64.pth`` for ``vit_b`` ...) is
 looked for in the folder named by the environment variable ``SAMSEG_sam_checkpoints``.
 """
@@ -28,34 +28,34 @@ def resolve_sam_checkpoint(
     """The SAM weights file to start from, or ``None`` for random initialisation.
 
     Args:
-        choice: ``--sam-checkpoint``: a path, ``"none"``, or ``None`` (flag not given).
+        choice: ``--sam_checkpoint``: a path, ``"none"``, or ``None`` (flag not given).
         model_type: the backbone (``vit_b`` ...), which picks the official file name.
         environ: the environment (default ``os.environ``).
 
     Raises:
         SamsegConfigError: no flag and no official file of ``model_type`` in
             ``$SAMSEG_sam_checkpoints``, or a given path that does not exist; the message
-            names the official files and suggests ``--sam-checkpoint none``.
+            names the official files and suggests ``--sam_checkpoint none``.
     """
     if choice is not None:
         if str(choice).strip().lower() == RANDOM_INITIALISATION:
             return None
         path = Path(choice).expanduser()
         if not path.is_file():
-            raise SamsegConfigError(f"--sam-checkpoint: {missing_checkpoint_message(path)}")
+            raise SamsegConfigError(f"--sam_checkpoint: {missing_checkpoint_message(path)}")
         return path
     environ = os.environ if environ is None else environ
     official = get_architecture(model_type).checkpoint_files
     if not official:
         raise SamsegConfigError(
-            f"model type {model_type} has no official SAM checkpoint: pass --sam-checkpoint "
-            f"PATH (a samseg checkpoint of a {model_type} network) or --sam-checkpoint none "
+            f"model type {model_type} has no official SAM checkpoint: pass --sam_checkpoint "
+            f"PATH (a samseg checkpoint of a {model_type} network) or --sam_checkpoint none "
             "for random initialisation"
         )
     folder_name = environ.get(SAM_CHECKPOINTS_ENV)
     if not folder_name:
         raise SamsegConfigError(
-            f"no --sam-checkpoint given and {SAM_CHECKPOINTS_ENV} is not set: expected it to "
+            f"no --sam_checkpoint given and {SAM_CHECKPOINTS_ENV} is not set: expected it to "
             f"name the folder holding {' or '.join(official)}. "
             f"{missing_checkpoint_message(Path(f'${SAM_CHECKPOINTS_ENV}') / official[0])}"
         )
@@ -64,6 +64,6 @@ def resolve_sam_checkpoint(
         if (folder / name).is_file():
             return folder / name
     raise SamsegConfigError(
-        f"no --sam-checkpoint given and {SAM_CHECKPOINTS_ENV}={folder} holds none of "
+        f"no --sam_checkpoint given and {SAM_CHECKPOINTS_ENV}={folder} holds none of "
         f"{', '.join(official)}. {missing_checkpoint_message(folder / official[0])}"
     )

@@ -39,10 +39,10 @@ class TrainingRequest:
         use_best_checkpoint: ``--val_best``: validate with ``checkpoint_best.pth``.
         save_probabilities: ``--npz``: also write validation probabilities.
         device: ``auto`` (CUDA when available), ``cuda``, ``cpu`` or ``mps``.
-        num_processes: ``--num-gpus``: ranks of distributed data-parallel training.
-        sam_checkpoint: ``--sam-checkpoint``: a path, ``"none"``, or ``None`` (look in
+        num_processes: ``--num_gpus``: ranks of distributed data-parallel training.
+        sam_checkpoint: ``--sam_checkpoint``: a path, ``"none"``, or ``None`` (look in
             ``$SAMSEG_sam_checkpoints``).
-        model_type: ``--model-type``; ``None``: the trainer's or the configuration's.
+        model_type: ``--model_type``; ``None``: the trainer's or the configuration's.
         show_progress: progress bars.
     """
 
@@ -74,7 +74,7 @@ def train(request: TrainingRequest) -> Path:
     """
     if request.num_processes < 1:
         raise SamsegInputError(
-            f"--num-gpus: expected a positive number of ranks, found {request.num_processes}"
+            f"--num_gpus: expected a positive number of ranks, found {request.num_processes}"
         )
     plans = load_plans(request.dataset, request.plans_name)
     plans.configuration(request.configuration)
@@ -84,7 +84,7 @@ def train(request: TrainingRequest) -> Path:
         device = resolve_device(request.device)
         if device.type == "cuda" and request.num_processes > torch.cuda.device_count():
             raise SamsegConfigError(
-                f"--num-gpus {request.num_processes}: expected as many CUDA GPUs, found "
+                f"--num_gpus {request.num_processes}: expected as many CUDA GPUs, found "
                 f"{torch.cuda.device_count()}"
             )
         launch(run_rank, request.num_processes, request)

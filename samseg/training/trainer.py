@@ -120,9 +120,9 @@ class SAMTrainer:
             configuration: name of the configuration to train (``2d_512``).
             fold: 0 .. 4 (the folds of ``splits_final.json``) or ``"all"``.
             device: where to train (``cuda:0``, ``cpu``).
-            sam_checkpoint: ``--sam-checkpoint``: a path, ``"none"`` or ``None`` (look in
+            sam_checkpoint: ``--sam_checkpoint``: a path, ``"none"`` or ``None`` (look in
                 ``$SAMSEG_sam_checkpoints``); read only when training starts from scratch.
-            model_type: ``--model-type``; overrides the trainer's and the configuration's.
+            model_type: ``--model_type``; overrides the trainer's and the configuration's.
             distributed: this rank's place in distributed training (default: one rank).
             show_progress: progress bars (rank 0 only).
         """
@@ -176,7 +176,7 @@ class SAMTrainer:
         )
         if pretrained and checkpoint is None:
             self.log.warning(
-                f"--sam-checkpoint none: the {spec.model_type} network starts from RANDOM "
+                f"--sam_checkpoint none: the {spec.model_type} network starts from RANDOM "
                 "weights, not from SAM. Use this for tests and demos only."
             )
         network = build_sam(

@@ -12,7 +12,7 @@ from samseg.training.trainers.full_finetune import SAMFullFineTuneTrainer
 
 
 class SAMDemoTinyTrainer(SAMFullFineTuneTrainer):
-    """CPU demo: vit_tiny from scratch (--sam-checkpoint none), 600 steps of batch 8."""
+    """CPU demo: vit_tiny from scratch (--sam_checkpoint none), 600 steps of batch 8."""
 
     num_epochs = 15
     num_iterations_per_epoch = 40

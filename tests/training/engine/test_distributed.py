@@ -1,4 +1,4 @@
-"""--num-gpus 2 on the CPU: two gloo ranks train two iterations together; rank 0 writes."""
+"""--num_gpus 2 on the CPU: two gloo ranks train two iterations together; rank 0 writes."""
 
 from __future__ import annotations
 

@@ -124,4 +124,4 @@ def test_unknown_trainer_and_missing_sam_weights_are_clear_errors(engine, capsys
     with pytest.raises(SystemExit):
         main(["Engine", CONFIGURATION, "0", "-tr", "SAMLoRATrainer", "--model-type", "vit_b"])
     error = capsys.readouterr().err
-    assert "sam_vit_b_01ec64.pth" in error and "--sam-checkpoint none" in error
+    assert "sam_vit_b_01ec64.pth" in error and "--sam_checkpoint none" in error
