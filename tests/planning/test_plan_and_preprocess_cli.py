@@ -11,6 +11,7 @@ import SimpleITK as sitk
 
 from samseg.cli.plan_and_preprocess import main
 from samseg.planning import Plans
+from samseg.preprocessing import load_case, stored_identifiers
 from tests.conftest import SHARED_DATA, write_volume
 
 IMAGE = "imagesTr/case01_0000.nii.gz"
@@ -53,13 +54,32 @@ def test_plans_and_preprocesses_a_dataset_and_reuses_it(make_raw_dataset, roots,
     assert "reused" in out and "kept" in out
 
 
-def test_fingerprint_sampling_is_reproducible(make_raw_dataset, roots, capsys):
-    make_raw_dataset(num_cases=2)
-    path = roots["preprocessed"] / "Dataset007_Toy" / "samseg_dataset_fingerprint.json"
-    assert run(capsys, "-d", "Toy", "--no_pp")[0] == 0
-    first = json.loads(path.read_text())
-    assert run(capsys, "-d", "Toy", "--no_pp", "--overwrite", "-np", "2")[0] == 0
-    assert json.loads(path.read_text()) == first
+def test_one_worker_and_two_workers_give_the_same_fingerprint_plans_and_cases(
+    make_raw_dataset, roots, capsys
+):
+    make_raw_dataset(num_cases=3)
+    folder = roots["preprocessed"] / "Dataset007_Toy"
+
+    def outputs() -> tuple[dict, dict, dict[str, np.ndarray]]:
+        fingerprint = json.loads(next(folder.glob("*fingerprint*.json")).read_text())
+        plans = json.loads((folder / "samsegPlans.json").read_text())
+        arrays = {}
+        for identifier in stored_identifiers(folder / "samsegPlans_2d"):
+            case = load_case(folder / "samsegPlans_2d", identifier)
+            arrays[f"{identifier} data"] = np.asarray(case.data[:])
+            arrays[f"{identifier} label"] = np.asarray(case.label[:])
+        return fingerprint, plans, arrays
+
+    assert run(capsys, "-d", "Toy", "-np", "1")[0] == 0
+    fingerprint, plans, arrays = outputs()
+    assert len(arrays) == 6
+    shutil.rmtree(folder)
+    assert run(capsys, "-d", "Toy", "-np", "2")[0] == 0
+    found_fingerprint, found_plans, found_arrays = outputs()
+    assert found_fingerprint == fingerprint and found_plans == plans
+    assert sorted(found_arrays) == sorted(arrays)
+    for name, array in arrays.items():
+        assert found_arrays[name].tobytes() == array.tobytes(), name
 
 
 def expect_failure(capsys, roots, *names: str) -> str:
