@@ -4,9 +4,10 @@ Before anything is written: the inputs must exist, no output may be an input fil
 folder holding segmentations must have been made with this run's settings
 (``samseg.inference.run_record``). Then temporaries left by ended processes are removed, the
 cases are predicted one by one (complete ones skipped with ``continue_prediction``), the run
-record is written when the first case is predicted, and each case's files are written
-atomically (``samseg.inference.output_files``). A run that created the folder and fails before
-its first case removes the folder again.
+record is written when the first case is predicted (by a run replacing segmentations of other
+settings: the old record removed then, the new one written at the end), and each case's files
+are written atomically (``samseg.inference.output_files``). A run that created the folder and
+fails before its first case removes the folder again.
 """
 
 from __future__ import annotations
@@ -69,9 +70,13 @@ def predict_to_folder(
     record = [folder / name for name in run_record.RECORD_FILES]
     output_files.check_no_input_overwritten([*planned, *record], all_cases)
     settings = predictor.settings
-    if folder.is_dir():
-        existing = output_files.existing_segmentations(folder, ending, all_cases)
-        run_record.check_settings_match(folder, settings, existing)
+    replacing = folder.is_dir() and run_record.check_settings_match(
+        folder,
+        settings,
+        output_files.existing_segmentations(folder, ending, all_cases),
+        [output_files.output_file(folder, identifier, ending) for identifier in identifiers],
+        continue_prediction,
+    )
     created = output_files.prepare_output_folder(folder)
     output_files.remove_partial_files(folder, identifiers, ending)
     predicted: list[str] = []
@@ -84,11 +89,20 @@ def predict_to_folder(
                 skipped.append(identifier)
                 continue
             name = f"{identifier} ({index}/{len(selected)})"
-            first = not predicted
+            record = "remove" if replacing else "write"
             _predict_case(
-                predictor, identifier, paths, folder, settings, save_probabilities, first, name
+                predictor,
+                identifier,
+                paths,
+                folder,
+                settings,
+                save_probabilities,
+                record if not predicted else None,
+                name,
             )
             predicted.append(identifier)
+        if replacing and predicted:
+            run_record.write_run_record(folder, predictor.plans, predictor.description, settings)
     except BaseException:
         if created and not predicted:
             _remove_empty_run(folder, ending, all_cases)
@@ -104,13 +118,16 @@ def _predict_case(
     folder: Path,
     settings: Mapping[str, Any],
     save_probabilities: bool,
-    first: bool,
+    record: str | None,
     name: str,
 ) -> None:
-    """Predict one case and write its files (after the run record, for the first case)."""
+    """Predict one case and write its files; ``record`` ``"write"`` or ``"remove"``: first
+    write or remove the run's settings record (the first case of a run)."""
     result = predictor.predict_case(paths, return_probabilities=save_probabilities, name=name)
-    if first:
+    if record == "write":
         run_record.write_run_record(folder, predictor.plans, predictor.description, settings)
+    elif record == "remove":
+        (folder / run_record.SETTINGS_FILE).unlink(missing_ok=True)
     target = output_files.output_file(folder, identifier, predictor.description.file_ending)
     with output_files.lost_temporary_is_an_error(target):
         if save_probabilities:

@@ -6,10 +6,13 @@ configuration, precision, mirroring, step size, postprocessing, ...). The record
 when a run's first case is predicted, just before that case's files, so a run that fails
 before any case leaves no record claiming segmentations that do not exist.
 
-One record describes every segmentation in the folder, so a run whose settings differ from
-the record is refused while the folder holds segmentations (other than this run's inputs):
-continuing or overwriting would leave a folder of mixed models that claims one. Settings that
-change only how fast a run is (:data:`SPEED_SETTINGS`) may differ.
+One record describes every segmentation in the folder. A run whose settings differ from the
+record (or that finds segmentations and no record) may only replace all of them: with
+``continue_prediction``, or when some segmentations are not of its cases, it is refused, as
+it would leave a folder of mixed models that claims one. A replacing run removes the old
+record when its first case is predicted and writes its own when every case is done, so a run
+killed half-way leaves no record, and continuing it is refused instead of skipping the old
+cases. Settings that change only how fast a run is (:data:`SPEED_SETTINGS`) may differ.
 """
 
 from __future__ import annotations
@@ -44,22 +47,60 @@ def checkpoint_versions(paths: Collection[Path]) -> list[str]:
 
 
 def check_settings_match(
-    folder: Path, settings: Mapping[str, Any], segmentations: Collection[Path]
-) -> None:
-    """Refuse a run whose settings differ from the folder's record while it holds predictions.
+    folder: Path,
+    settings: Mapping[str, Any],
+    segmentations: Collection[Path],
+    own_outputs: Collection[Path],
+    continue_prediction: bool,
+) -> bool:
+    """Refuse a run that would leave segmentations of unknown or other settings in the folder.
+
+    Segmentations already in ``folder`` are of this run's settings when the record says so.
+    Otherwise (no record, or other settings) the run may only replace them all: it is refused
+    with ``continue_prediction`` (it would skip them) and when some are not among its own
+    outputs (they would stay).
 
     Args:
         folder: the output folder.
         settings: this run's settings (JSON-able).
         segmentations: the segmentation files already in ``folder`` (inputs excluded).
+        own_outputs: the segmentation files this run writes.
+        continue_prediction: whether complete cases are skipped.
+
+    Returns:
+        Whether the run replaces segmentations of unknown or other settings (then its record
+        is written when every case is done; see ``samseg.inference.folder_prediction``).
 
     Raises:
-        SamsegInputError: naming the record, the differing settings (recorded and this run's
-            values) and how many segmentations the folder holds.
+        SamsegInputError: naming the record and the differing settings (recorded and this
+            run's values), or the folder and its segmentations without a record.
     """
+    if not segmentations:
+        return False
     path = folder / SETTINGS_FILE
-    if not segmentations or not path.is_file():
-        return
+    differing = _differing_settings(path, settings) if path.is_file() else None
+    if differing == []:
+        return False
+    staying = sorted(set(segmentations) - set(own_outputs))
+    if not continue_prediction and not staying:
+        return True
+    if differing is None:
+        raise SamsegInputError(
+            f"{folder}: expected {SETTINGS_FILE} recording how its {len(segmentations)} "
+            f"segmentations ({_names(segmentations)}) were made, found none; predict into "
+            "another folder, or remove them first"
+        )
+    kept = segmentations if continue_prediction else staying
+    reason = "--continue_prediction would keep" if continue_prediction else "this run keeps"
+    raise SamsegInputError(
+        f"{path}: expected the settings of this run, found {'; '.join(differing)}, and "
+        f"{reason} {len(kept)} segmentations made with them in {folder}; predict into another "
+        "folder, or remove them first"
+    )
+
+
+def _differing_settings(path: Path, settings: Mapping[str, Any]) -> list[str]:
+    """``"key recorded (this run: value)"`` for every recorded setting ``settings`` change."""
     recorded = read_json(path)
     if not isinstance(recorded, dict):
         raise SamsegInputError(
@@ -67,22 +108,16 @@ def check_settings_match(
             f"{type(recorded).__name__}"
         )
     current = json.loads(json.dumps(settings))
-    differing = [
-        key
+    return [
+        f"{key} {_shown(recorded.get(key))} (this run: {_shown(current.get(key))})"
         for key in sorted(set(recorded) | set(current))
         if key not in SPEED_SETTINGS and recorded.get(key) != current.get(key)
     ]
-    if not differing:
-        return
-    changes = "; ".join(
-        f"{key} {_shown(recorded.get(key))} (this run: {_shown(current.get(key))})"
-        for key in differing
-    )
-    raise SamsegInputError(
-        f"{path}: expected the settings of this run for the {len(segmentations)} segmentations "
-        f"in {folder}, found {changes}; predict into another folder, or remove the old "
-        "segmentations first"
-    )
+
+
+def _names(paths: Collection[Path], limit: int = 3) -> str:
+    names = sorted(path.name for path in paths)
+    return ", ".join(names[:limit]) + (" ..." if len(names) > limit else "")
 
 
 def write_run_record(

@@ -99,7 +99,7 @@ def test_a_temporary_removed_by_another_process_is_one_clear_error(
     assert str(tmp_path / "out" / "case0.nii.gz") in str(error.value)
 
 
-def test_continuing_with_other_settings_is_refused_and_counts_are_reported(
+def test_settings_never_mix_in_one_folder_and_counts_are_reported(
     trained_model, tmp_path, capsys
 ):
     images = two_cases(tmp_path / "images")
@@ -110,27 +110,33 @@ def test_continuing_with_other_settings_is_refused_and_counts_are_reported(
     outputs = {p.name: p.read_bytes() for p in output.iterdir()}
 
     for other in (["-step_size", "0.25"], ["--largest_component"]):
-        for continued in ([], ["--continue_prediction"]):
-            error = refused([*arguments, *other, *continued], capsys)
-            assert str(output / "prediction_settings.json") in error
-            assert "2 segmentations" in error
+        error = refused([*arguments, *other, "--continue_prediction"], capsys)
+        assert str(output / "prediction_settings.json") in error and "2 segmentations" in error
+    one_case = ["-i", str(images / "case0_0000.nii.gz"), *arguments[2:]]
+    error = refused([*one_case, "-step_size", "0.25"], capsys)
+    assert "this run keeps 1 segmentations" in error
     checkpoint = trained_model.folder / "fold_0" / "checkpoint_final.pth"
+    trained = checkpoint.stat()
     os.utime(checkpoint, (1, 1))
     error = refused([*arguments, "--continue_prediction"], capsys)
     assert "checkpoint_versions" in error
     assert {p.name: p.read_bytes() for p in output.iterdir()} == outputs
+    os.utime(checkpoint, ns=(trained.st_atime_ns, trained.st_mtime_ns))
 
-    os.utime(checkpoint, (2, 2))
-    (output / "case1.nii.gz").unlink()
-    for name in ("case0.nii.gz", "prediction_settings.json"):
-        (output / name).unlink()
-    predict([*arguments, "-batch_size", "2"])
-    assert "2 case(s) predicted" in capsys.readouterr().out
     (output / "case1.nii.gz").unlink()
     predict([*arguments, "--continue_prediction", "-batch_size", "3"])
     assert "1 case(s) predicted, 1 skipped" in capsys.readouterr().out
+    (images / "case1_0000.nii.gz").write_bytes(b"broken after case0 is predicted")
+    refused([*arguments, "-step_size", "0.25"], capsys)
+    assert not (output / "prediction_settings.json").exists(), "replaced half-way: no record"
+    error = refused([*arguments, "-step_size", "0.25", "--continue_prediction"], capsys)
+    assert "found none" in error
+    two_cases(images)
+    predict([*arguments, "-step_size", "0.25"])
+    predict([*arguments, "-step_size", "0.25", "-batch_size", "3", "--continue_prediction"])
+    assert "0 case(s) predicted, 2 skipped" in capsys.readouterr().out
     settings = json.loads((output / "prediction_settings.json").read_text())
-    assert settings["batch_size"] == 3, "speed settings may change when continuing"
+    assert settings["step_size"] == 0.25
 
 
 def test_a_run_failing_before_its_first_case_leaves_no_record(trained_model, tmp_path, capsys):
