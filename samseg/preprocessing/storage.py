@@ -27,7 +27,7 @@ import numpy as np
 
 from samseg.errors import SamsegInputError
 from samseg.io import atomic_output, read_json, write_json
-from samseg.io.atomic import PARTIAL_MARKER
+from samseg.io.atomic import is_stale_partial
 from samseg.preprocessing.properties import CaseProperties
 
 DATA_SUFFIX = ".b2nd"
@@ -157,11 +157,15 @@ def remove_case(folder: str | os.PathLike, identifier: str) -> None:
 
 
 def remove_partial_files(folder: str | os.PathLike) -> int:
-    """Delete temporary files an interrupted run left in ``folder``; return how many."""
+    """Delete temporary files an interrupted run left in ``folder``; return how many.
+
+    Only temporaries whose writing process has ended are removed: another run preprocessing
+    into the same folder keeps its files (see ``samseg.io.atomic.is_stale_partial``).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         return 0
-    partial = [p for p in folder.iterdir() if PARTIAL_MARKER in p.name]
+    partial = [p for p in folder.iterdir() if is_stale_partial(p)]
     for path in partial:
         path.unlink(missing_ok=True)
     return len(partial)

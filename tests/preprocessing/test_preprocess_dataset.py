@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +92,23 @@ def test_cases_gone_from_the_dataset_are_removed(tmp_path: Path, raw_dataset) ->
         + [f"case{i}{suffix}" for i in range(2) for suffix in (".b2nd", "_seg.b2nd", ".json")]
     )
     assert stored_identifiers(out) == ["case0", "case1"]
+
+
+def test_temporaries_of_a_live_run_are_kept(tmp_path: Path, raw_dataset) -> None:
+    """Another run preprocessing into the same folder keeps its in-progress files."""
+    dataset, out = raw_dataset(num_cases=2), tmp_path / "pp"
+    preprocess_dataset(dataset, make_plans(), out, num_processes=1)
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        kept = out / f".{live.pid}-0123abcd.partial.case0.b2nd"
+        kept.write_bytes(b"being written by another run")
+        stale = out / ".999999999-0123abcd.partial.case1.b2nd"
+        stale.write_bytes(b"left by a crash")
+        preprocess_dataset(type(dataset)(dataset.folder), make_plans(), out, 1)
+        assert kept.is_file() and not stale.exists()
+    finally:
+        live.kill()
+        live.wait()
 
 
 def test_two_workers_write_what_one_writes(tmp_path: Path, raw_dataset) -> None:
