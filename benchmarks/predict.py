@@ -46,7 +46,7 @@ from predict_inputs import (
 
 from samseg.inference import SlicePredictor
 from samseg.models import build_sam
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 
 MIB = 1024 * 1024
 CPU_METHODS = ("naive", "samseg-fp32", "samseg-bf16", "samseg-int8")

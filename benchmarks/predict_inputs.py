@@ -17,7 +17,7 @@ from scipy import ndimage
 from samseg.dataset import DatasetDescription, LabelScheme
 from samseg.inference import SegmentationExporter
 from samseg.io import SimpleITKIO
-from samseg.planning.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
+from samseg.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
 from samseg.preprocessing import preprocess_case
 from samseg.slices import sam_input_slices
 

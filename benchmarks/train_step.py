@@ -46,7 +46,7 @@ def measure(trainer_name: str, device: str, warmup: int, iterations: int) -> dic
     import torch
 
     from samseg.paths import preprocessed_root
-    from samseg.planning.plans import Plans
+    from samseg.plans import Plans
     from samseg.training import trainer_class
     from samseg.training.loop import train_epoch
 

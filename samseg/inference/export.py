@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from samseg.planning.plans import LabelHandling
+from samseg.plans import LabelHandling
 from samseg.preprocessing import CaseProperties, resample_argmax_in_plane, resample_in_plane
 
 REGION_THRESHOLD = 0.5

@@ -21,7 +21,7 @@ from samseg.inference.defaults import DEFAULT_CHECKPOINT
 from samseg.models import SamSegmenter
 from samseg.models.checkpoint_io import load_weights_only
 from samseg.models.spec import NetworkSpec
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 
 NETWORK_KEY = "network"
 WEIGHTS_KEY = "network_weights"

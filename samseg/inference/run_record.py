@@ -26,7 +26,7 @@ from typing import Any
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.io import read_json, write_json
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 
 SETTINGS_FILE = "prediction_settings.json"
 RECORD_FILES = ("plans.json", "dataset.json", SETTINGS_FILE)

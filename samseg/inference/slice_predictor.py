@@ -38,7 +38,7 @@ from samseg.inference.precision import prepare_networks
 from samseg.inference.tiling import PlaneTiling
 from samseg.io import ImageGeometry, ImageReaderWriter, reader_writer_for
 from samseg.models import has_lora, merge_lora
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.preprocessing import CaseProperties, PreprocessedCase, preprocess_case
 from samseg.preprocessing.orientation import warn_if_orientation_unknown
 from samseg.preprocessing.storage import StoredCase

@@ -1,11 +1,11 @@
-"""Fingerprint extraction, experiment planning and the plans model (imported on first use)."""
+"""Fingerprint extraction and experiment planning (imported on first use); the plans model
+they write is ``samseg.plans``."""
 
 from samseg.lazy_exports import exported_names, lazy_exports
 
 _EXPORTS = {
     "fingerprint": ("extract_fingerprint",),
     "planner": ("DemoTinyPlanner", "SliceSAMPlanner", "SynapseCTWindowPlanner"),
-    "plans": ("ChannelNormalization", "LabelHandling", "Plans", "SliceConfiguration"),
     "registry": ("BUILT_IN_PLANNER_NAMES", "planner_class"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

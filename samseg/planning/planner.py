@@ -12,7 +12,7 @@ import numpy as np
 
 from samseg.dataset import DatasetDescription
 from samseg.io.orientation import Reorientation, majority_orientation
-from samseg.planning.plans import (
+from samseg.plans import (
     ChannelNormalization,
     LabelHandling,
     Plans,

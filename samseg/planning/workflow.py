@@ -19,8 +19,8 @@ from samseg.dataset import RawDataset
 from samseg.io import read_json, write_json
 from samseg.paths import DATASET_JSON_COPY
 from samseg.planning.fingerprint import extract_fingerprint, fingerprint_path
-from samseg.planning.plans import Plans
 from samseg.planning.registry import planner_class
+from samseg.plans import Plans
 from samseg.preprocessing import PreprocessingReport, preprocess_dataset
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from samseg.errors import SamsegInputError
 from samseg.io import ImageGeometry, ImageReaderWriter
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.preprocessing.cropping import crop_to_nonzero, nonzero_mask
 from samseg.preprocessing.labels import check_label_values, class_slices
 from samseg.preprocessing.normalization import normalization_for

@@ -12,7 +12,7 @@ from tqdm import tqdm
 from samseg.dataset import CaseFiles, RawDataset
 from samseg.errors import SamsegInputError
 from samseg.io import reader_writer_by_name
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.preprocessing.case import preprocess_case
 from samseg.preprocessing.provenance import case_provenance
 from samseg.preprocessing.storage import (

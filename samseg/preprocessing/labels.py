@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from samseg.errors import SamsegInputError
-from samseg.planning.plans import LabelHandling
+from samseg.plans import LabelHandling
 
 
 def slice_presence(labels: np.ndarray, num_values: int) -> np.ndarray:

@@ -1,8 +1,9 @@
 """Normalization schemes: map one channel's intensities to SAM's [0, 255] pixel range.
 
 Each scheme is a small strategy class; :data:`NORMALIZATION_SCHEMES` maps the name used in
-``samsegPlans.json`` (``ChannelNormalization.scheme``) to the class. A variant is a subclass
-registered under a new name.
+``samsegPlans.json`` (``ChannelNormalization.scheme``) to the class. The names plans may use
+are owned by ``samseg.plans.NORMALIZATION_SCHEME_NAMES``; a new scheme is a subclass registered
+here under a name added there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from samseg.errors import SamsegInputError
-from samseg.planning.plans import ChannelNormalization
+from samseg.plans import ChannelNormalization
 
 PIXEL_MAX = 255.0
 

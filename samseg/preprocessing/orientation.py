@@ -7,7 +7,7 @@ import logging
 
 from samseg.io import ImageGeometry
 from samseg.io.orientation import IDENTITY, Reorientation, axis_codes
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 
 FORMAT_VERSION = 1
 

@@ -11,7 +11,7 @@ import torch
 from samseg.dataset import resolve_dataset_name
 from samseg.errors import SamsegConfigError, SamsegInputError
 from samseg.paths import model_folder, preprocessed_root
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, resume_checkpoint
 from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER, DEVICES
 from samseg.training.distributed import (

@@ -23,7 +23,7 @@ from samseg.models import LoraSettings, apply_freezing, build_sam, format_parame
 from samseg.models.freezing import FreezingPolicy
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder, preprocessed_dataset_json, preprocessed_root, raw_root
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.threads import cpu_threads
 from samseg.training.amp import choose_mixed_precision
 from samseg.training.checkpoints import (

@@ -14,7 +14,7 @@ from samseg.io import write_json
 from samseg.models import LoraSettings
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from tests.inference.helpers import blocky_case, make_description, make_plans, write_image
 
 DATASET = "Dataset950_Inference"

@@ -13,7 +13,7 @@ from torch import nn
 
 from samseg.dataset import DatasetDescription, LabelScheme
 from samseg.inference import SliceBatch
-from samseg.planning.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
+from samseg.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
 from samseg.preprocessing import PreprocessedCase
 from samseg.slices import sam_input_slices
 

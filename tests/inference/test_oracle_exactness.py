@@ -13,7 +13,7 @@ import SimpleITK as sitk
 from samseg.evaluation import dice
 from samseg.inference import SlicePredictor
 from samseg.io import SimpleITKIO
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.preprocessing import load_case, preprocess_case, save_case
 from tests.inference.helpers import (
     ORIENTATIONS,

@@ -16,7 +16,7 @@ import SimpleITK as sitk
 from samseg.evaluation import dice
 from samseg.inference import SlicePredictor
 from samseg.io import NibabelIO, SimpleITKIO
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.preprocessing import preprocess_case
 from tests.inference.helpers import (
     ORIENTATIONS,

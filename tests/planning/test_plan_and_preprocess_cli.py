@@ -10,7 +10,7 @@ import pytest
 import SimpleITK as sitk
 
 from samseg.cli.plan_and_preprocess import main
-from samseg.planning import Plans
+from samseg.plans import Plans
 from samseg.preprocessing import load_case, stored_identifiers
 from tests.conftest import SHARED_DATA, write_volume
 

@@ -9,7 +9,8 @@ import pytest
 
 from samseg.dataset import DatasetDescription, LabelScheme
 from samseg.errors import SamsegInputError
-from samseg.planning import Plans, SliceSAMPlanner, SynapseCTWindowPlanner, planner_class
+from samseg.planning import SliceSAMPlanner, SynapseCTWindowPlanner, planner_class
+from samseg.plans import Plans
 
 
 def description(channel_names=("CT",)) -> DatasetDescription:

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from samseg.errors import SamsegInputError
-from samseg.planning import Plans, SliceSAMPlanner
+from samseg.planning import SliceSAMPlanner
+from samseg.plans import Plans
 from tests.planning.test_planner import SYNAPSE_LIKE, description
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from samseg.planning.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
+from samseg.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
 
 
 def write_volume(array: np.ndarray, path: Path, spacing: Sequence[float]) -> Path:

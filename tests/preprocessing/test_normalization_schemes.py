@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from samseg.errors import SamsegInputError
-from samseg.planning.plans import ChannelNormalization
+from samseg.plans import NORMALIZATION_SCHEME_NAMES, ChannelNormalization
 from samseg.preprocessing import (
     NORMALIZATION_SCHEMES,
     CTNormalization,
@@ -59,3 +59,7 @@ def test_registry_builds_the_named_scheme_with_its_window() -> None:
 def test_unknown_scheme_is_an_input_error() -> None:
     with pytest.raises(SamsegInputError, match="found 'RGBNormalization'"):
         normalization_for(ChannelNormalization("RGBNormalization", 0.0, 1.0))
+
+
+def test_every_scheme_name_the_plans_accept_has_a_class() -> None:
+    assert sorted(NORMALIZATION_SCHEMES) == sorted(NORMALIZATION_SCHEME_NAMES)

@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from samseg.planning import Plans, SliceSAMPlanner
+from samseg.planning import SliceSAMPlanner
 from samseg.planning.workflow import plan_and_preprocess
+from samseg.plans import Plans
 from samseg.preprocessing import load_case, stored_identifiers
 from tests.conftest import synthetic_case, write_volume
 from tests.planning.test_planner import SYNAPSE_LIKE, description

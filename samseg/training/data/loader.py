@@ -12,7 +12,7 @@ from batchgenerators.dataloading.multi_threaded_augmenter import MultiThreadedAu
 from batchgenerators.dataloading.single_threaded_augmenter import SingleThreadedAugmenter
 
 from samseg.errors import SamsegInputError
-from samseg.planning.plans import LARGE_SLICE_HANDLINGS, LabelHandling, SliceConfiguration
+from samseg.plans import LARGE_SLICE_HANDLINGS, LabelHandling, SliceConfiguration
 from samseg.preprocessing.properties import CaseProperties
 from samseg.preprocessing.storage import CasePaths, load_case, load_properties
 from samseg.slices import SAM_CHANNELS

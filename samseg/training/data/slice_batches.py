@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from batchgenerators.dataloading.data_loader import SlimDataLoaderBase
 
-from samseg.planning.plans import SliceConfiguration
+from samseg.plans import SliceConfiguration
 from samseg.preprocessing.properties import CaseProperties
 from samseg.preprocessing.storage import StoredCase, load_case
 from samseg.slices import SAM_CHANNELS, sam_input_slices

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from samseg.errors import SamsegInputError
-from samseg.planning.plans import LabelHandling
+from samseg.plans import LabelHandling
 from samseg.training.loss import IGNORE_INDEX
 
 

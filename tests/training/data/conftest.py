@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samseg.planning.plans import LabelHandling
+from samseg.plans import LabelHandling
 from tests.training.data.stores import LABELS, ramp_case, save_test_case
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from samseg.io import ImageGeometry
-from samseg.planning.plans import LabelHandling, SliceConfiguration
+from samseg.plans import LabelHandling, SliceConfiguration
 from samseg.preprocessing import CaseProperties, CropBox, Provenance, save_case
 from samseg.preprocessing.labels import class_slices
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from samseg.errors import SamsegInputError
-from samseg.planning.plans import LabelHandling
+from samseg.plans import LabelHandling
 from samseg.preprocessing import load_case
 from samseg.slices import sam_input_slices
 from samseg.training.data import AugmentationSettings, make_slice_loader, resize_images

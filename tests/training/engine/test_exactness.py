@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from samseg.cli.train import main
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.training.checkpoints import (
     CHECKPOINT_BEST,
     CHECKPOINT_FINAL,

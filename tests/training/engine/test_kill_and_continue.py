@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, CHECKPOINT_LATEST
 from samseg.training.registry import trainer_class
 from tests.training.engine.conftest import CONFIGURATION, DATASET, engine_environment

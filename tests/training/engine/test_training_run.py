@@ -10,7 +10,7 @@ import torch
 
 from samseg.cli.train import main
 from samseg.models.spec import NetworkSpec
-from samseg.planning.plans import Plans
+from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, CHECKPOINT_LATEST
 from samseg.training.registry import trainer_class
 from samseg.training.run import TrainingRequest, train

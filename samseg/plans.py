@@ -20,10 +20,11 @@ from typing import Any, Literal, get_type_hints
 from samseg.errors import SamsegInputError
 from samseg.io import read_json, write_json
 from samseg.io.orientation import check_axis_codes
-from samseg.planning.json_fields import JsonObject
+from samseg.json_fields import JsonObject
 
 LargeSliceHandling = Literal["resize", "sliding_window"]
-NORMALIZATION_SCHEMES = ("CTNormalization", "ZScoreNormalization")
+#: The normalization scheme names plans may use; samseg.preprocessing maps each to its class.
+NORMALIZATION_SCHEME_NAMES = ("CTNormalization", "ZScoreNormalization")
 LARGE_SLICE_HANDLINGS = ("resize", "sliding_window")
 
 
@@ -44,9 +45,9 @@ class ChannelNormalization:
     high: float
 
     def validate(self, source: Path) -> None:
-        if self.scheme not in NORMALIZATION_SCHEMES:
+        if self.scheme not in NORMALIZATION_SCHEME_NAMES:
             raise SamsegInputError(
-                f"{source}: expected a normalization scheme in {NORMALIZATION_SCHEMES}, "
+                f"{source}: expected a normalization scheme in {NORMALIZATION_SCHEME_NAMES}, "
                 f"found {self.scheme!r}"
             )
         if not self.low < self.high:
