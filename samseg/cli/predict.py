@@ -5,16 +5,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
-from samseg.errors import SamsegInputError
+from samseg.devices import DEVICES, resolve_device
 from samseg.inference.defaults import DEFAULT_CHECKPOINT, INFERENCE_PRECISIONS
 from samseg.paths import model_folder, results_root
-
-if TYPE_CHECKING:
-    import torch
 
 
 def build_parser() -> SamsegArgumentParser:
@@ -83,7 +79,7 @@ def build_parser() -> SamsegArgumentParser:
     )
     parser.add_argument(
         "-device",
-        choices=("auto", "cpu", "cuda", "mps"),
+        choices=DEVICES,
         default="auto",
         help="auto: cuda when available, else cpu (default: %(default)s)",
     )
@@ -142,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             folder,
             args.f,
             args.chk,
-            device=_device(args.device),
+            device=resolve_device(args.device),
             use_mirroring=not args.disable_tta,
             step_size=args.step_size,
             batch_size=args.batch_size,
@@ -172,18 +168,3 @@ def _model_folder(args: argparse.Namespace) -> Path:
     root = results_root()
     dataset = resolve_dataset_name(args.d, [root])
     return model_folder(dataset, args.tr, args.p, args.c)
-
-
-def _device(name: str) -> torch.device:
-    import torch
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    available = {
-        "cpu": True,
-        "cuda": torch.cuda.is_available(),
-        "mps": torch.backends.mps.is_available(),
-    }
-    if not available[name]:
-        raise SamsegInputError(f"-device {name}: expected an available device, found none")
-    return torch.device(name)

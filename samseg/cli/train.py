@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
-from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER, DEVICES
+from samseg.devices import DEVICES
+from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER
 
 
 def build_parser() -> SamsegArgumentParser:

@@ -2,4 +2,3 @@
 
 DEFAULT_TRAINER = "SAMLoRATrainer"
 DEFAULT_PLANS = "samsegPlans"
-DEVICES = ("auto", "cuda", "cpu", "mps")

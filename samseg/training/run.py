@@ -9,11 +9,12 @@ from pathlib import Path
 import torch
 
 from samseg.dataset import resolve_dataset_name
+from samseg.devices import resolve_device
 from samseg.errors import SamsegConfigError, SamsegInputError
 from samseg.paths import model_folder, preprocessed_root
 from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, resume_checkpoint
-from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER, DEVICES
+from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER
 from samseg.training.distributed import (
     DistributedContext,
     init_distributed,
@@ -121,24 +122,6 @@ def load_plans(dataset: str, plans_name: str) -> Plans:
             f"samseg_plan_and_preprocess -d {name} (with -pl for other plans)"
         )
     return Plans.load(path)
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` (CUDA when available, else the CPU), ``cuda``, ``cpu`` or ``mps``.
-
-    Raises:
-        SamsegInputError: an unknown device name.
-        SamsegConfigError: CUDA or MPS asked for but not available.
-    """
-    if name not in DEVICES:
-        raise SamsegInputError(f"-device: expected one of {', '.join(DEVICES)}, found {name!r}")
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise SamsegConfigError("-device cuda: expected a CUDA GPU, found none (use -device cpu)")
-    if name == "mps" and not torch.backends.mps.is_available():
-        raise SamsegConfigError("-device mps: expected Apple's MPS backend, found none")
-    return torch.device(name)
 
 
 def _run(request: TrainingRequest, device: torch.device, context: DistributedContext) -> None:
