@@ -5,6 +5,8 @@ Policies:
 - ``full``: every parameter trains (full fine-tuning; LoRA layers too if present).
 - ``lora``: the image encoder is frozen except its LoRA layers; prompt encoder and mask
   decoder train (SAMed). Needs LoRA layers (``samseg.models.lora.apply_lora``).
+- ``decoder``: the image encoder is frozen; prompt encoder and mask decoder train (decoder-only
+  training, e.g. from cached image embeddings).
 - ``frozen``: nothing trains (ProMISe and P²SAM keep SAM fixed; their own modules train).
 
 Modules other than the three SAM parts (added by a method's subclass) are not touched.
@@ -20,7 +22,7 @@ from torch import nn
 from samseg.models.lora import has_lora, masked_entries
 from samseg.models.segmenter import SamSegmenter
 
-FreezingPolicy = Literal["full", "lora", "frozen"]
+FreezingPolicy = Literal["full", "lora", "decoder", "frozen"]
 FREEZING_POLICIES: tuple[str, ...] = get_args(FreezingPolicy)
 SAM_PARTS = ("image_encoder", "prompt_encoder", "mask_decoder")
 
@@ -54,6 +56,8 @@ def apply_freezing(model: SamSegmenter, policy: FreezingPolicy) -> list[Paramete
         for name, parameter in module.named_parameters():
             if policy == "lora" and part == "image_encoder":
                 parameter.requires_grad_("lora_" in name)
+            elif policy == "decoder":
+                parameter.requires_grad_(part != "image_encoder")
             else:
                 parameter.requires_grad_(policy != "frozen")
     return count_parameters(model)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 from tqdm import tqdm
 
-from samseg.training.loss import pseudo_dice
+from samseg.training.batch import TrainingBatch
 
 
 @dataclass(frozen=True)
@@ -63,37 +63,43 @@ def foreground_pseudo_dice(counts: torch.Tensor) -> list[float]:
     ]
 
 
+BatchLoss = Callable[[TrainingBatch], torch.Tensor]
+"""The loss of one batch (a scalar tensor with a graph), the trainer's ``batch_loss`` seam."""
+
+ValidationCounts = Callable[[TrainingBatch], tuple[float, torch.Tensor]]
+"""A validation batch's loss and (3, C) pseudo-Dice counts, the trainer's ``validation_counts``
+seam."""
+
+
 class OptimisationStep:
-    """One training iteration: forward, loss, backward (scaled for fp16), clipping, optimizer
-    and learning-rate scheduler step."""
+    """One training iteration, the one engine every trainer shares: zero the gradients, the
+    batch loss (the trainer's seam: one or several forward passes), backward (scaled for
+    fp16), unscaling, gradient-norm clipping, the optimizer and the learning-rate step."""
 
     def __init__(
         self,
         *,
-        network: nn.Module,
-        loss: nn.Module,
+        batch_loss: BatchLoss,
+        parameters: Iterable[nn.Parameter],
         optimizer: torch.optim.Optimizer,
         scheduler: torch.optim.lr_scheduler.LRScheduler,
         grad_scaler: torch.amp.GradScaler,
         grad_clip_norm: float,
         device: torch.device,
     ) -> None:
-        self.network = network
-        self.loss = loss
+        self.batch_loss = batch_loss
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.grad_scaler = grad_scaler
         self.grad_clip_norm = grad_clip_norm
         self.device = device
-        self.parameters = [p for p in network.parameters() if p.requires_grad]
+        self.parameters = list(parameters)
 
-    def __call__(self, batch: dict) -> float:
-        """Train on ``batch`` (``images`` (B, 3, S, S) 0-255, ``target`` (B, S, S) int64);
-        return the loss before the step."""
-        images = batch["images"].to(self.device, non_blocking=True)
-        target = batch["target"].to(self.device, non_blocking=True)
+    def __call__(self, batch: TrainingBatch) -> float:
+        """Train on ``batch``; return its loss before the step."""
+        batch = batch.to(self.device)
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss(self.network(images).logits, target)
+        loss = self.batch_loss(batch)
         self.grad_scaler.scale(loss).backward()
         self.grad_scaler.unscale_(self.optimizer)
         nn.utils.clip_grad_norm_(self.parameters, self.grad_clip_norm)
@@ -105,7 +111,7 @@ class OptimisationStep:
 
 def train_epoch(
     step: OptimisationStep,
-    batches: Iterator[dict],
+    batches: Iterator[TrainingBatch],
     iterations: int,
     *,
     label: str,
@@ -129,23 +135,18 @@ def train_epoch(
 
 @torch.no_grad()
 def validation_epoch(
-    network: nn.Module,
-    loss: nn.Module,
-    batches: Iterator[dict],
+    validation_counts: ValidationCounts,
+    batches: Iterator[TrainingBatch],
     iterations: int,
     *,
     num_classes: int,
-    ignore_index: int,
     device: torch.device,
 ) -> ValidationEpochResult:
-    """Loss and pseudo-Dice counts of ``network`` on ``iterations`` batches."""
+    """Mean loss and summed (3, C) pseudo-Dice counts of ``iterations`` validation batches."""
     counts = torch.zeros(3, num_classes, dtype=torch.int64)
     total = 0.0
     for _ in range(iterations):
-        batch = next(batches)
-        images = batch["images"].to(device, non_blocking=True)
-        target = batch["target"].to(device, non_blocking=True)
-        logits = network(images).logits
-        total += float(loss(logits, target))
-        counts += torch.stack(pseudo_dice(logits, target, num_classes, ignore_index)).cpu()
+        loss, batch_counts = validation_counts(next(batches).to(device))
+        total += loss
+        counts += batch_counts.cpu()
     return ValidationEpochResult(total / max(iterations, 1), counts)

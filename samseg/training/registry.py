@@ -1,11 +1,14 @@
 """Find a trainer class by name without importing every module that might define one.
 
-Trainers are looked for in samseg's ``samseg/training/trainers/`` folder and in the places
-named by the environment variable ``SAMSEG_extTrainer``: folders of ``.py`` files or dotted
-module (or package) paths, separated by ``os.pathsep`` (``:`` on Linux). The source files are
-parsed with :mod:`ast`: a class is a trainer when its base classes lead, by name, to
-:class:`~samseg.training.trainer.SAMTrainer`. Only the module that defines the requested class
-is imported.
+Trainers are looked for in samseg's ``samseg/training/trainers/`` package (sub-packages
+included) and in the places named by the environment variable ``SAMSEG_extTrainer``: folders
+of ``.py`` files (searched recursively) or dotted module (or package) paths, separated by
+``os.pathsep`` (``:`` on Linux). The source files are parsed with :mod:`ast`: a class is a
+trainer when its base classes lead to :class:`~samseg.training.trainer.SAMTrainer`, either by
+name among the scanned classes or through the module a base is imported from (``from
+lab.bases import LabTrainer``, relative imports too), whose source is found on ``sys.path``
+and parsed without importing it. Only the module that defines the requested class is
+imported (and, by Python, the modules it imports).
 """
 
 from __future__ import annotations
@@ -50,11 +53,15 @@ class TrainerEntry:
 
 @dataclass(frozen=True)
 class _ClassSource:
+    """One class statement: its base names and the ``name -> (module, name)`` imports of its
+    file, by which a base defined in an unscanned module is found."""
+
     name: str
     bases: tuple[str, ...]
     description: str
     module: str | None
     path: Path
+    imports: Mapping[str, tuple[str, str]]
 
 
 def available_trainers(environ: Mapping[str, str] | None = None) -> list[TrainerEntry]:
@@ -64,12 +71,14 @@ def available_trainers(environ: Mapping[str, str] | None = None) -> list[Trainer
         SamsegConfigError: a ``SAMSEG_extTrainer`` entry names neither a folder nor a module.
     """
     classes = list(_scanned_classes(environ))
-    bases = {source.name: source.bases for source in classes}
+    by_name: dict[str, list[_ClassSource]] = {}
+    for source in classes:
+        by_name.setdefault(source.name, []).append(source)
     return sorted(
         (
             TrainerEntry(source.name, source.description, source.module, source.path)
             for source in classes
-            if _is_trainer(source.name, bases, set())
+            if _is_trainer(source, by_name, set())
         ),
         key=lambda entry: entry.name,
     )
@@ -104,23 +113,52 @@ def format_trainer_list(entries: list[TrainerEntry]) -> str:
     return "\n".join(f"  {entry.name:<{width}}  {entry.description}" for entry in entries)
 
 
-def _is_trainer(name: str, bases: Mapping[str, tuple[str, ...]], seen: set[str]) -> bool:
-    if name in seen:
+def _is_trainer(
+    source: _ClassSource, by_name: Mapping[str, list[_ClassSource]], seen: set[tuple]
+) -> bool:
+    """Whether ``source``'s bases lead to SAMTrainer (by scanned name, or by import)."""
+    if (source.path, source.name) in seen:
         return False
-    seen.add(name)
-    return any(
-        base == BASE_TRAINER_NAME or (base in bases and _is_trainer(base, bases, seen))
-        for base in bases.get(name, ())
-    )
+    seen.add((source.path, source.name))
+    for base in source.bases:
+        if base == BASE_TRAINER_NAME:
+            return True
+        candidates = by_name.get(base, [])
+        if base in source.imports:
+            module, name = source.imports[base]
+            candidates = _imported_classes(module, name) or candidates
+        if any(_is_trainer(candidate, by_name, seen) for candidate in candidates):
+            return True
+    return False
+
+
+def _imported_classes(module: str, name: str) -> list[_ClassSource]:
+    """The class ``name`` defined in ``module``'s source, found without importing it."""
+    path = _module_file(module)
+    if path is None:
+        return []
+    return [source for source in _classes_in_file(path, module) if source.name == name]
+
+
+def _module_file(module: str) -> Path | None:
+    """``module``'s source file on ``sys.path`` (``a/b.py`` or ``a/b/__init__.py``), or
+    ``None``; nothing is imported."""
+    parts = module.split(".")
+    for entry in sys.path:
+        base = Path(entry or ".").joinpath(*parts)
+        for candidate in (base.with_name(f"{parts[-1]}.py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+    return None
 
 
 def _scanned_classes(environ: Mapping[str, str] | None) -> Iterator[_ClassSource]:
-    yield from _classes_in_folder(BUILT_IN_FOLDER, BUILT_IN_PACKAGE)
+    yield from _classes_in_folder(BUILT_IN_FOLDER, BUILT_IN_PACKAGE, recursive=True)
     environ = os.environ if environ is None else environ
     for entry in filter(None, environ.get(EXTENSION_ENV, "").split(os.pathsep)):
         folder = Path(entry).expanduser()
         if folder.is_dir():
-            yield from _classes_in_folder(folder, None)
+            yield from _classes_in_folder(folder, None, recursive=True)
         else:
             yield from _classes_in_module(entry.strip())
 
@@ -138,18 +176,23 @@ def _classes_in_module(module: str) -> Iterator[_ClassSource]:
         )
     if spec.submodule_search_locations:
         for location in spec.submodule_search_locations:
-            yield from _classes_in_folder(Path(location), module)
+            yield from _classes_in_folder(Path(location), module, recursive=True)
     elif spec.origin and spec.origin.endswith(".py"):
         yield from _classes_in_file(Path(spec.origin), module)
 
 
-def _classes_in_folder(folder: Path, package: str | None) -> Iterator[_ClassSource]:
-    """Classes in the ``.py`` files of ``folder`` (sub-folders too for user folders)."""
-    files = sorted(folder.glob("*.py") if package else folder.rglob("*.py"))
+def _classes_in_folder(
+    folder: Path, package: str | None, *, recursive: bool
+) -> Iterator[_ClassSource]:
+    """Classes in the ``.py`` files of ``folder`` (and its sub-folders when ``recursive``);
+    with ``package``, a file's module is ``package`` plus its relative path, dotted."""
+    files = sorted(folder.rglob("*.py") if recursive else folder.glob("*.py"))
     for path in files:
-        if path.name.startswith("_"):
+        relative = path.relative_to(folder)
+        if any(part.startswith("_") for part in relative.parts):
             continue
-        yield from _classes_in_file(path, f"{package}.{path.stem}" if package else None)
+        module = ".".join([package, *relative.with_suffix("").parts]) if package else None
+        yield from _classes_in_file(path, module)
 
 
 def _classes_in_file(path: Path, module: str | None) -> Iterator[_ClassSource]:
@@ -157,6 +200,7 @@ def _classes_in_file(path: Path, module: str | None) -> Iterator[_ClassSource]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except (OSError, SyntaxError, UnicodeDecodeError) as error:
         raise SamsegConfigError(f"{path}: expected readable Python source, found {error}") from None
+    imports = _file_imports(tree, module, is_package=path.name == "__init__.py")
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             docstring = ast.get_docstring(node) or ""
@@ -167,7 +211,32 @@ def _classes_in_file(path: Path, module: str | None) -> Iterator[_ClassSource]:
                 description or "(no description)",
                 module,
                 path,
+                imports,
             )
+
+
+def _file_imports(
+    tree: ast.Module, module: str | None, *, is_package: bool
+) -> dict[str, tuple[str, str]]:
+    """Top-level ``from M import N [as A]`` of a file: ``A -> (M, N)``; relative imports are
+    resolved against ``module``'s package (skipped for files outside a package)."""
+    package = None
+    if module is not None:
+        package = module if is_package else module.rpartition(".")[0]
+    found: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        source = node.module or ""
+        if node.level:
+            if package is None:
+                continue
+            parts = package.split(".")
+            anchor = parts[: len(parts) - node.level + 1]
+            source = ".".join(filter(None, [*anchor, source]))
+        for alias in node.names:
+            found[alias.asname or alias.name] = (source, alias.name)
+    return found
 
 
 def _base_name(node: ast.expr) -> str | None:

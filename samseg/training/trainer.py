@@ -2,11 +2,17 @@
 
 A trainer trains one fold of one plans configuration: prompt-free multi-class SAM, CE + Dice
 loss, AdamW with linear warm-up then poly decay, mixed precision on CUDA, gradient clipping.
-Everything a variant may change is a class attribute; a variant is a small subclass (see
+Everything a variant may change is a class attribute; what a method changes beyond that goes
+into small overridable methods, the seams: :meth:`SAMTrainer.build_network`,
+:meth:`~SAMTrainer.configure_trainable`, :meth:`~SAMTrainer.build_loss`,
+:meth:`~SAMTrainer.parameter_groups`, :meth:`~SAMTrainer.batch_loss` (one or several prompted
+passes per batch) and :meth:`~SAMTrainer.validation_counts`; they receive a typed
+:class:`~samseg.training.batch.TrainingBatch`. One engine (``loop.OptimisationStep``) does
+mixed precision, clipping and scheduling for all. A variant is a small subclass (see
 ``samseg/training/trainers/``). The pieces live in their own modules: the epoch loops
 (``loop``), checkpoints (``checkpoints``), the log file (``log_file``), the progress plot
-(``progress``), distributed training (``distributed``) and the final validation
-(``validation``).
+(``progress``), distributed training (``distributed``), the embedding cache of frozen-encoder
+trainers (``cache``) and the final validation (``validation``).
 """
 
 from __future__ import annotations
@@ -15,17 +21,21 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from samseg.dataset import DatasetDescription
 from samseg.evaluation import EvaluationSummary, format_table
 from samseg.io import write_json
 from samseg.models import LoraSettings, apply_freezing, build_sam, format_parameter_table
-from samseg.models.freezing import FreezingPolicy
+from samseg.models.freezing import FreezingPolicy, ParameterCount
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder, preprocessed_dataset_json, preprocessed_root, raw_root
 from samseg.plans import Plans
 from samseg.threads import cpu_threads
 from samseg.training.amp import choose_mixed_precision
+from samseg.training.batch import BatchStream, TrainingBatch, TypedBatches
+from samseg.training.cache import EmbeddingCacheSettings
+from samseg.training.cache.trainer_cache import TrainerEmbeddingCache
 from samseg.training.checkpoints import (
     CHECKPOINT_BEST,
     CHECKPOINT_FINAL,
@@ -37,7 +47,7 @@ from samseg.training.checkpoints import (
     save_checkpoint,
     seed_everything,
 )
-from samseg.training.data import AugmentationSettings, SliceBatchStream, make_slice_loader
+from samseg.training.data import AugmentationSettings, make_slice_loader
 from samseg.training.distributed import DistributedContext, unwrap_model, wrap_model
 from samseg.training.fold import fold_case_ids
 from samseg.training.log_file import TrainingLog
@@ -47,7 +57,7 @@ from samseg.training.loop import (
     train_epoch,
     validation_epoch,
 )
-from samseg.training.loss import IGNORE_INDEX, DiceCELoss
+from samseg.training.loss import IGNORE_INDEX, DiceCELoss, pseudo_dice
 from samseg.training.optimization import adamw_with_warmup_poly
 from samseg.training.pretrained import resolve_sam_checkpoint
 from samseg.training.progress import TrainingHistory, plot_progress
@@ -76,6 +86,8 @@ class SAMTrainer:
         foreground_oversampling: share of each batch drawn from slices with foreground.
         num_workers: data loader worker processes per rank.
         mixed_precision: bf16 (or fp16 + GradScaler) autocast on CUDA.
+        embedding_cache: train from cached image embeddings (the image encoder must be
+            frozen; augmentation is switched off), or ``None``: from images.
         ema_momentum: momentum of the pseudo-Dice EMA that selects ``checkpoint_best.pth``.
         seed: seeds the weights' initialisation and the data streams.
     """
@@ -99,6 +111,7 @@ class SAMTrainer:
     foreground_oversampling: float = 0.33
     num_workers: int = 2
     mixed_precision: bool = True
+    embedding_cache: EmbeddingCacheSettings | None = None
     ema_momentum: float = 0.9
     seed: int = 12345
 
@@ -154,9 +167,8 @@ class SAMTrainer:
         )
         self.log = TrainingLog(self.output_folder if self.distributed.is_main else None)
         self.mixed = choose_mixed_precision(device, self.mixed_precision)
-        self.loss = DiceCELoss(
-            ce_weight=self.ce_weight, dice_weight=self.dice_weight, ignore_index=IGNORE_INDEX
-        )
+        self.loss = self.build_loss()
+        self.cache: TrainerEmbeddingCache | None = None
         self.history = TrainingHistory(ema_momentum=self.ema_momentum)
         self.current_epoch = 0
 
@@ -179,18 +191,13 @@ class SAMTrainer:
                 f"--sam_checkpoint none: the {spec.model_type} network starts from RANDOM "
                 "weights, not from SAM. Use this for tests and demos only."
             )
-        network = build_sam(
-            spec.model_type,
-            spec.input_size,
-            checkpoint,
-            num_classes=spec.num_classes,
-            precision=self.mixed.precision,
-            lora=spec.lora,
-        )
-        counts = apply_freezing(network, self.freezing_policy)
+        network = self.build_network(checkpoint)
+        counts = self.configure_trainable(network)
+        if self.embedding_cache is not None:
+            self.cache = TrainerEmbeddingCache.for_trainer(self, network)
         self.network = wrap_model(network.to(self.device), self.distributed, self.device)
         self.optimizer, self.scheduler = adamw_with_warmup_poly(
-            [p for p in self.network.parameters() if p.requires_grad],
+            self.parameter_groups(unwrap_model(self.network)),
             learning_rate=self.initial_lr,
             weight_decay=self.weight_decay,
             warmup_iterations=self.warmup_iterations,
@@ -199,8 +206,8 @@ class SAMTrainer:
         )
         self.grad_scaler = self.mixed.grad_scaler(self.device)
         self.step = OptimisationStep(
-            network=self.network,
-            loss=self.loss,
+            batch_loss=self.batch_loss,
+            parameters=[p for p in self.network.parameters() if p.requires_grad],
             optimizer=self.optimizer,
             scheduler=self.scheduler,
             grad_scaler=self.grad_scaler,
@@ -209,6 +216,66 @@ class SAMTrainer:
         )
         self.log.log(self._describe(checkpoint if pretrained else "a training checkpoint"))
         self.log.log(format_parameter_table(counts))
+        if self.cache is not None:
+            self.log.log(self.cache.description(self.augmentation))
+
+    def build_network(self, checkpoint: Path | None) -> nn.Module:
+        """Seam: the network, from SAM weights ``checkpoint`` (``None``: random weights).
+
+        Default: ``build_sam`` of :attr:`network_spec` (a
+        :class:`~samseg.models.segmenter.SamSegmenter`), on the CPU.
+        """
+        spec = self.network_spec
+        return build_sam(
+            spec.model_type,
+            spec.input_size,
+            checkpoint,
+            num_classes=spec.num_classes,
+            precision=self.mixed.precision,
+            lora=spec.lora,
+        )
+
+    def configure_trainable(self, network: nn.Module) -> list[ParameterCount]:
+        """Seam: set which parameters train (``requires_grad``); return the counts the log
+        shows. Default: :attr:`freezing_policy` (``samseg.models.freezing``)."""
+        return apply_freezing(network, self.freezing_policy)
+
+    def build_loss(self) -> nn.Module:
+        """Seam: the loss module (called once, by ``__init__``). Default: CE + soft Dice."""
+        return DiceCELoss(
+            ce_weight=self.ce_weight, dice_weight=self.dice_weight, ignore_index=IGNORE_INDEX
+        )
+
+    def parameter_groups(self, network: nn.Module) -> list[dict]:
+        """Seam: the optimizer's parameter groups; a group may set its own ``lr`` (peak rate,
+        which the warm-up/poly schedule scales) and ``weight_decay``. Default: one group of
+        every trainable parameter at :attr:`initial_lr`."""
+        return [{"params": [p for p in network.parameters() if p.requires_grad]}]
+
+    def network_logits(self, batch: TrainingBatch) -> torch.Tensor:
+        """(B, C, S, S) fp32 prompt-free logits of a batch: the network on its images, or
+        the decoder alone on its cached embeddings."""
+        if batch.from_cache:
+            return unwrap_model(self.network).decode_classes(batch.embeddings).logits
+        return self.network(batch.images).logits
+
+    def batch_loss(self, batch: TrainingBatch) -> torch.Tensor:
+        """Seam: the scalar loss of one training batch (with its graph); a trainer may run
+        several (prompted) passes and sum their losses. The engine does the rest."""
+        return self.loss(self.network_logits(batch), batch.target)
+
+    def validation_counts(self, batch: TrainingBatch) -> tuple[float, torch.Tensor]:
+        """Seam: one validation batch's loss and (3, C) int64 pseudo-Dice counts (true
+        positives, false positives, false negatives per class), under ``no_grad``."""
+        logits = self.network_logits(batch)
+        counts = pseudo_dice(logits, batch.target, self.network_spec.num_classes, IGNORE_INDEX)
+        return float(self.loss(logits, batch.target)), torch.stack(counts)
+
+    @property
+    def training_augmentation(self) -> AugmentationSettings:
+        """The augmentation training batches get: :attr:`augmentation`, or none when the
+        trainer reads cached embeddings."""
+        return AugmentationSettings.none() if self.embedding_cache else self.augmentation
 
     @property
     def rank_batch_size(self) -> int:
@@ -217,8 +284,9 @@ class SAMTrainer:
 
     @property
     def mirroring_allowed(self) -> bool:
-        """Whether prediction may average over flips: the network trained with both flips."""
-        return set(self.augmentation.mirror_axes) == {0, 1}
+        """Whether validation mirrors: the network trained with flips (along which axes is
+        the checkpoint's ``inference_allowed_mirroring_axes``)."""
+        return bool(self.training_augmentation.mirror_axes)
 
     def run_training(self) -> None:
         """Train from ``current_epoch`` to ``num_epochs``; write ``checkpoint_final.pth``."""
@@ -250,12 +318,10 @@ class SAMTrainer:
         self.network.eval()
         with self.make_loader(self.val_ids, epoch, training=False) as batches:
             validation = validation_epoch(
-                unwrap_model(self.network),
-                self.loss,
+                self.validation_counts,
                 batches,
                 self.num_val_iterations_per_epoch,
                 num_classes=self.network_spec.num_classes,
-                ignore_index=IGNORE_INDEX,
                 device=self.device,
             )
         reduced = self.distributed.sum(
@@ -275,29 +341,36 @@ class SAMTrainer:
         if self.distributed.is_main:
             self._end_of_epoch(improved)
 
-    def make_loader(self, case_ids: list[str], epoch: int, *, training: bool) -> SliceBatchStream:
+    def make_loader(self, case_ids: list[str], epoch: int, *, training: bool) -> BatchStream:
         """A fresh batch stream for one epoch, seeded by (seed, epoch, part), so a resumed
-        run draws the same batches as an uninterrupted one."""
-        return make_slice_loader(
+        run draws the same batches as an uninterrupted one; from the embedding cache when
+        the trainer has one."""
+        seed = (self.seed + 7919 * epoch + (0 if training else 1)) % 2**31
+        if self.cache is not None:
+            return self.cache.batches(
+                unwrap_model(self.network), case_ids, self.rank_batch_size, seed
+            )
+        stream = make_slice_loader(
             folder=self.data_folder,
             case_ids=case_ids,
             configuration=self.configuration,
             label_handling=self.plans.label_handling,
             batch_size=self.rank_batch_size,
-            augmentation=self.augmentation if training else AugmentationSettings.none(),
+            augmentation=self.training_augmentation if training else AugmentationSettings.none(),
             foreground_oversampling=self.foreground_oversampling,
             num_workers=self.num_workers,
-            seed=(self.seed + 7919 * epoch + (0 if training else 1)) % 2**31,
+            seed=seed,
             rank=self.distributed.rank,
             world_size=self.distributed.world_size,
         )
+        return TypedBatches(stream)
 
     def checkpoint_state(self) -> dict:
         """Everything ``--c`` needs to continue exactly (see ``samseg.training.checkpoints``)."""
         return {
             "network_weights": unwrap_model(self.network).state_dict(),
             "network": self.network_spec.to_json(),
-            "inference_allowed_mirroring_axes": list(self.augmentation.mirror_axes),
+            "inference_allowed_mirroring_axes": list(self.training_augmentation.mirror_axes),
             "trainer_name": type(self).__name__,
             "init_args": {
                 "dataset_name": self.plans.dataset_name,
