@@ -3,7 +3,8 @@
 For a group of B slices: SAM inputs with context neighbours
 (:func:`~samseg.slices.sam_input_slices`), cut into network inputs by the
 :class:`~samseg.inference.tiling.PlaneTiling` and sent through every network in batches of
-``batch_size`` inputs, each batch also flipped along rows, columns and both when mirroring.
+``batch_size`` inputs, each batch also flipped along every combination of the mirroring axes
+(rows, columns, both; only those training flipped).
 Logits are flipped back, resized back (resize tiling), turned into probabilities (softmax, or
 sigmoid per region) and averaged with the tiling's weights.
 """
@@ -15,7 +16,8 @@ from typing import Any
 
 import torch
 
-from samseg.inference.network import SliceBatch, SliceNetwork, call_hook
+from samseg.inference.case_context import BatchHook, CaseContext, CaseHook
+from samseg.inference.network import SliceBatch, SliceNetwork, unwrapped
 from samseg.inference.tiling import PlaneTiling, ProbabilityAccumulator
 from samseg.slices import sam_input_slices
 
@@ -23,8 +25,15 @@ MIRROR_FLIPS: tuple[tuple[int, ...], ...] = ((), (3,), (2,), (2, 3))
 """Test-time flips of a (B, 3, S, S) batch: none, columns, rows, both."""
 
 
+def mirror_flips(mirror_axes: Sequence[int]) -> tuple[tuple[int, ...], ...]:
+    """The flips of :data:`MIRROR_FLIPS` along in-plane ``mirror_axes`` (0: rows, 1: columns)
+    only; ``()``: just the unflipped batch."""
+    dims = {axis + 2 for axis in mirror_axes}
+    return tuple(flip for flip in MIRROR_FLIPS if set(flip) <= dims)
+
+
 class SliceEnsemble:
-    """Networks plus how they are run: mirroring, batch size, activation, device."""
+    """Networks plus how they are run: mirroring, batch size, activation, device, hooks."""
 
     def __init__(
         self,
@@ -32,7 +41,7 @@ class SliceEnsemble:
         *,
         num_classes: int,
         regions: bool,
-        use_mirroring: bool,
+        mirror_axes: Sequence[int],
         batch_size: int,
         context_slices: int,
         device: torch.device,
@@ -42,7 +51,8 @@ class SliceEnsemble:
             networks: prepared slice networks (see ``samseg.inference.precision``).
             num_classes: C, the logits channels every network must return.
             regions: sigmoid per channel (region-based labels) instead of softmax.
-            use_mirroring: average over the 4 in-plane flips.
+            mirror_axes: in-plane axes (0: rows, 1: columns) to average flips along: (0, 1)
+                the 4 flips, one axis 2, ``()`` none.
             batch_size: network inputs per call.
             context_slices: neighbour distance of the SAM input channels.
             device: where inputs and probability sums live.
@@ -50,15 +60,16 @@ class SliceEnsemble:
         self.networks = list(networks)
         self.num_classes = num_classes
         self.regions = regions
-        self.flips = MIRROR_FLIPS if use_mirroring else ((),)
+        self.flips = mirror_flips(mirror_axes)
         self.batch_size = batch_size
         self.context_slices = context_slices
         self.device = device
 
-    def begin_case(self, case: Any) -> None:
-        """Call every network's ``begin_case`` hook, if it has one."""
-        for network in self.networks:
-            call_hook(network, "begin_case", case)
+    def begin_case(self, context: CaseContext) -> None:
+        """Call the ``begin_case`` hook of every network that has one."""
+        for network in map(unwrapped, self.networks):
+            if isinstance(network, CaseHook):
+                network.begin_case(context)
 
     def probabilities(self, data: Any, centers: list[int], tiling: PlaneTiling) -> torch.Tensor:
         """(C, len(centers), R, C) mean probabilities of slices ``centers`` of ``data``.
@@ -84,7 +95,9 @@ class SliceEnsemble:
                 )
                 flipped = inputs.flip(flip) if flip else inputs
                 for network in self.networks:
-                    call_hook(network, "begin_batch", batch)
+                    inner = unwrapped(network)
+                    if isinstance(inner, BatchHook):
+                        inner.begin_batch(batch)
                     logits = self._logits(network, flipped)
                     logits = logits.flip(flip) if flip else logits
                     probabilities = self._activation(tiling.uncut(logits))

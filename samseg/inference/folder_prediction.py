@@ -123,7 +123,9 @@ def _predict_case(
 ) -> None:
     """Predict one case and write its files; ``record`` ``"write"`` or ``"remove"``: first
     write or remove the run's settings record (the first case of a run)."""
-    result = predictor.predict_case(paths, return_probabilities=save_probabilities, name=name)
+    result = predictor.predict_case(
+        paths, return_probabilities=save_probabilities, name=name, identifier=identifier
+    )
     if record == "write":
         run_record.write_run_record(folder, predictor.plans, predictor.description, settings)
     elif record == "remove":

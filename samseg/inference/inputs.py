@@ -61,7 +61,7 @@ def find_cases(
 
 def _cases_in(path: Path, description: DatasetDescription) -> dict[str, list[Path]]:
     if path.is_file():
-        return {_file_identifier(path, description): [_single_channel(path, description)]}
+        return {case_identifier(path, description): [_single_channel(path, description)]}
     if not path.is_dir():
         raise SamsegInputError(
             f"{path}: expected a folder of CASE_XXXX{description.file_ending} files, an image "
@@ -124,7 +124,7 @@ def _single_channel(path: Path, description: DatasetDescription) -> Path:
     return path
 
 
-def _file_identifier(path: Path, description: DatasetDescription) -> str:
+def case_identifier(path: Path, description: DatasetDescription) -> str:
     """File name without its ending (the dataset's or a known image ending) and ``_XXXX``."""
     name = path.name
     known = {e for rw in READER_WRITERS.values() for e in rw.supported_file_endings}

@@ -2,9 +2,11 @@
 
 A model folder ``RESULTS/DatasetXXX_Name/{Trainer}__{Plans}__{configuration}/`` holds
 ``plans.json``, ``dataset.json`` and ``fold_{f}/checkpoint_{final,best,latest}.pth``
-(f = 0..4 or ``all``). A checkpoint is a plain dict read with
-``torch.load(weights_only=True)``; the predictor needs two of its entries:
-``"network"`` (``NetworkSpec.to_json()``) and ``"network_weights"`` (the state dict).
+(f = 0..4 or ``all``). A checkpoint is a samseg checkpoint
+(``samseg.models.checkpoint_format``, read with ``torch.load(weights_only=True)``); the
+predictor needs its network description (kind and options: the builder registry
+``samseg.models.network_kinds`` rebuilds the network), its weights and the mirroring axes
+training allowed.
 """
 
 from __future__ import annotations
@@ -15,16 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from torch import nn
+
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.inference.defaults import DEFAULT_CHECKPOINT
-from samseg.models import SamSegmenter
-from samseg.models.checkpoint_io import load_weights_only
-from samseg.models.spec import NetworkSpec
+from samseg.models.checkpoint_format import WEIGHTS_KEY, SamsegCheckpoint, read_samseg_checkpoint
+from samseg.models.network_kinds import build_network
 from samseg.plans import Plans
 
-NETWORK_KEY = "network"
-WEIGHTS_KEY = "network_weights"
 DEFAULT_FOLDS = (0, 1, 2, 3, 4)
 """Folds ensembled when none are named (those present), as nnU-Net's default ``-f``."""
 
@@ -139,15 +140,12 @@ class ModelFolder:
         return paths
 
 
-def load_trained_network(checkpoint_path: str | os.PathLike) -> SamSegmenter:
-    """Rebuild the SamSegmenter a samseg checkpoint was saved from, in eval mode on the CPU.
-
-    Reads ``"network"`` (the architecture) and ``"network_weights"`` (a state dict, possibly
-    with peft LoRA entries) with ``torch.load(weights_only=True)``.
+def read_trained_checkpoint(checkpoint_path: str | os.PathLike) -> SamsegCheckpoint:
+    """Read a trained model's checkpoint (any format version), weights only, on the CPU.
 
     Raises:
         SamsegInputError: a missing file (the message lists its folder), a file torch cannot
-            read, or content that is not a samseg checkpoint or does not fit its architecture.
+            read, or content that is not a samseg checkpoint.
     """
     path = Path(checkpoint_path)
     if not path.is_file():
@@ -159,33 +157,38 @@ def load_trained_network(checkpoint_path: str | os.PathLike) -> SamSegmenter:
                 else f"{path.parent} does not exist either"
             )
         )
-    content = load_weights_only(path, "a samseg checkpoint")
-    missing = (
-        [NETWORK_KEY, WEIGHTS_KEY]
-        if not isinstance(content, dict)
-        else [key for key in (NETWORK_KEY, WEIGHTS_KEY) if key not in content]
-    )
-    if missing:
-        found = sorted(map(str, content)) if isinstance(content, dict) else type(content).__name__
-        raise SamsegInputError(
-            f"{path}: expected a samseg checkpoint, a dict with the entries "
-            f"{NETWORK_KEY!r} and {WEIGHTS_KEY!r}, found {found}"
-        )
-    if not isinstance(content[NETWORK_KEY], dict):
-        raise SamsegInputError(
-            f"{path}: expected {NETWORK_KEY!r} to describe the network (NetworkSpec JSON), "
-            f"found {type(content[NETWORK_KEY]).__name__}"
-        )
-    network = NetworkSpec.from_json(content[NETWORK_KEY], str(path)).build()
+    return read_samseg_checkpoint(path)
+
+
+def network_from_checkpoint(checkpoint: SamsegCheckpoint) -> nn.Module:
+    """Build the checkpoint's network kind and load its weights; in eval mode on the CPU.
+
+    Raises:
+        SamsegInputError: an unknown network kind, bad options, or weights that do not fit.
+    """
+    network = build_network(checkpoint.network, str(checkpoint.path))
     try:
-        network.load_state_dict(content[WEIGHTS_KEY])
+        network.load_state_dict(checkpoint.weights)
     except (RuntimeError, TypeError, AttributeError) as error:
         first_lines = " ".join(str(error).split())[:600]
         raise SamsegInputError(
-            f"{path}: expected {WEIGHTS_KEY!r} to fit the network {content[NETWORK_KEY]}, "
-            f"found: {first_lines}"
+            f"{checkpoint.path}: expected {WEIGHTS_KEY!r} to fit the network "
+            f"{checkpoint.network.to_json()}, found: {first_lines}"
         ) from None
     return network.eval()
+
+
+def load_trained_network(checkpoint_path: str | os.PathLike) -> nn.Module:
+    """Rebuild the network a samseg checkpoint was saved from, in eval mode on the CPU.
+
+    Reads the checkpoint's network description (``"network"``: kind and options; a version 1
+    file's ``NetworkSpec`` JSON) and ``"network_weights"`` (possibly with peft LoRA entries).
+
+    Raises:
+        SamsegInputError: a missing file (the message lists its folder), a file torch cannot
+            read, or content that is not a samseg checkpoint or does not fit its architecture.
+    """
+    return network_from_checkpoint(read_trained_checkpoint(checkpoint_path))
 
 
 def check_fits_plans(network: Any, plans: Plans, configuration: str, where: str) -> None:

@@ -8,11 +8,12 @@ Any ``torch.nn.Module`` (or callable) works as a network if it
 - has the attributes ``input_size`` (S, pixels) and ``num_classes`` (C).
 
 Two optional hooks let a network see more than one batch at a time, without changing the
-predictor (P²SAM, for example, computes reference features per case):
+predictor (P²SAM, for example, computes reference features per case); they are declared in
+``samseg.inference.case_context``:
 
-- ``begin_case(case)`` is called once per case, before its first batch, with the
-  :class:`~samseg.preprocessing.PreprocessedCase` (``data`` (c, slices, R, C) float16
-  0-255, ``label`` ``None``, ``properties``) the predictor is about to segment.
+- ``begin_case(context)`` is called once per case, before its first batch, with a
+  :class:`~samseg.inference.case_context.CaseContext` (case identifier, the preprocessed
+  case, an optional annotated reference case).
 - ``begin_batch(batch)`` is called right before every forward call with a
   :class:`SliceBatch` saying where each input image comes from: its slice index, its window
   (or ``None`` when the whole slice was resized) and the flips applied.
@@ -135,13 +136,11 @@ def as_slice_network(network: Any, precision: Precision = "fp32") -> SliceNetwor
     return AutocastNetwork(network) if precision == "bf16" else network
 
 
-def call_hook(network: Any, name: str, argument: Any) -> None:
-    """Call ``network.<name>(argument)`` if the network (or the one a wrapper holds) has it."""
+def unwrapped(network: Any) -> Any:
+    """The network a precision wrapper holds (the one whose hooks count), else ``network``."""
     while isinstance(network, SegmenterNetwork | AutocastNetwork):
         network = network.network
-    hook = getattr(network, name, None)
-    if callable(hook):
-        hook(argument)
+    return network
 
 
 @contextmanager

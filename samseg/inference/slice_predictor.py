@@ -3,9 +3,10 @@
 For each case: :func:`~samseg.preprocessing.preprocess_case` (as in training, no label),
 then groups of slices stream through the networks
 (:class:`~samseg.inference.ensemble.SliceEnsemble`: SAM inputs with context neighbours,
-resized or cut into windows, optionally mirrored, every network of the ensemble, averaged
-probabilities), and each group is resampled in-plane to the raw crop and labelled at once
-(:class:`~samseg.inference.export.SegmentationExporter`). See documentation/inference.md.
+resized or cut into windows, optionally mirrored along the axes training flipped, every
+network of the ensemble, averaged probabilities), and each group is resampled in-plane to the
+raw crop and labelled at once (:class:`~samseg.inference.export.SegmentationExporter`).
+See documentation/inference.md.
 """
 
 from __future__ import annotations
@@ -23,21 +24,25 @@ from tqdm import tqdm
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.inference import run_record
+from samseg.inference.case_context import CaseContext
 from samseg.inference.ensemble import SliceEnsemble
 from samseg.inference.export import SegmentationExporter
 from samseg.inference.folder_prediction import PredictionRun, predict_to_folder
+from samseg.inference.inputs import case_identifier
 from samseg.inference.model_loading import (
     DEFAULT_CHECKPOINT,
     ModelFolder,
     check_fits_plans,
-    load_trained_network,
+    network_from_checkpoint,
+    read_trained_checkpoint,
 )
-from samseg.inference.network import SliceNetwork, evaluation_mode
+from samseg.inference.network import SliceNetwork, evaluation_mode, unwrapped
 from samseg.inference.postprocessing import keep_largest_component_per_label
 from samseg.inference.precision import prepare_networks
 from samseg.inference.tiling import PlaneTiling
 from samseg.io import ImageGeometry, ImageReaderWriter, reader_writer_for
 from samseg.models import has_lora, merge_lora
+from samseg.models.checkpoint_format import MIRROR_AXES
 from samseg.plans import Plans
 from samseg.preprocessing import CaseProperties, PreprocessedCase, preprocess_case
 from samseg.preprocessing.orientation import warn_if_orientation_unknown
@@ -79,6 +84,7 @@ class SlicePredictor:
         *,
         device: torch.device | str = "cpu",
         use_mirroring: bool = True,
+        mirror_axes: Sequence[int] = MIRROR_AXES,
         step_size: float | None = None,
         batch_size: int | None = None,
         precision: str = "fp32",
@@ -88,14 +94,18 @@ class SlicePredictor:
     ) -> None:
         """
         Args:
-            networks: SamSegmenters or other slice networks (see ``samseg.inference.network``);
-                their probabilities are averaged. Modules are moved to ``device``; their
-                train/eval flags are restored after each prediction.
-            plans: the plans the networks were trained with.
+            networks: SamSegmenters or other slice networks (see ``samseg.inference.network``),
+                trained ones or not (SAM weights plus an adaptor); their probabilities are
+                averaged. Modules are moved to ``device``; their train/eval flags are restored
+                after each prediction. Hooks: ``samseg.inference.case_context``.
+            plans: the plans the networks' inputs are preprocessed with.
             configuration: name of the plans configuration (``2d_512``).
-            description: the dataset.json the networks were trained with.
+            description: the dataset.json of their labels, file ending and reader.
             device: where the networks run (``cpu``, ``cuda``, ``mps``).
-            use_mirroring: average over in-plane flips (4 passes per input).
+            use_mirroring: average over in-plane flips along ``mirror_axes``; ``False``: none
+                (``--disable_tta``).
+            mirror_axes: in-plane axes (0: rows, 1: columns) the networks may be mirrored
+                along, those training flipped: (0, 1) 4 passes per input, one axis 2.
             step_size: sliding-window step as a fraction of the input size; ``None``: the
                 configuration's ``sliding_window_step``.
             batch_size: network inputs per call; ``None``: the configuration's batch size on
@@ -104,11 +114,12 @@ class SlicePredictor:
             show_progress: a progress bar per case.
             largest_component: keep only the largest connected component of each label.
             source: JSON-able description of where the networks come from, recorded in
-                ``prediction_settings.json``.
+                ``prediction_settings.json``; ``None``: the networks' class names.
 
         Raises:
-            SamsegInputError: an unknown configuration or precision, no networks, or
-                networks whose input size or class count do not fit the plans.
+            SamsegInputError: an unknown configuration or precision, no networks, networks
+                whose input size or class count do not fit the plans, or mirroring axes
+                outside (0, 1).
         """
         warn_if_orientation_unknown(plans)
         self.plans = plans
@@ -117,6 +128,13 @@ class SlicePredictor:
         self.description = description
         self.device = torch.device(device)
         self.use_mirroring = use_mirroring
+        if not set(mirror_axes) <= set(MIRROR_AXES):
+            raise SamsegInputError(
+                f"mirror_axes: expected in-plane axes of {list(MIRROR_AXES)}, found "
+                f"{list(mirror_axes)}"
+            )
+        self.mirror_axes = tuple(sorted(set(mirror_axes))) if use_mirroring else ()
+        """The axes this predictor mirrors along (none with ``use_mirroring=False``)."""
         self.step_size = self.configuration.sliding_window_step if step_size is None else step_size
         if not 0 < self.step_size <= 1:
             raise SamsegInputError(f"step_size: expected 0 < step <= 1, found {self.step_size}")
@@ -130,14 +148,16 @@ class SlicePredictor:
             self.networks,
             num_classes=plans.label_handling.num_classes,
             regions=plans.label_handling.regions_class_order is not None,
-            use_mirroring=use_mirroring,
+            mirror_axes=self.mirror_axes,
             batch_size=self.batch_size,
             context_slices=self.configuration.context_slices,
             device=self.device,
         )
         self.show_progress = show_progress
         self.largest_component = largest_component
-        self.source = dict(source or {})
+        if source is None:
+            source = {"networks": [type(unwrapped(n)).__name__ for n in self.networks]}
+        self.source = dict(source)
 
     @classmethod
     def from_model_folder(
@@ -149,12 +169,17 @@ class SlicePredictor:
     ) -> SlicePredictor:
         """A predictor for a trained model folder, one network per fold (an ensemble).
 
+        The networks are rebuilt from their checkpoints' network descriptions (any network
+        kind, ``samseg.models.network_kinds``); prediction mirrors only along the axes every
+        checkpoint allows (``inference_allowed_mirroring_axes``; both when not recorded).
+
         Args:
             folder: ``RESULTS/DatasetXXX_Name/{Trainer}__{Plans}__{configuration}``.
             folds: folds to use (``[0]``, ``[0, 1, 2, 3, 4]``, ``["all"]``); ``None``: every
                 fold folder holding ``checkpoint_name``.
             checkpoint_name: ``checkpoint_final.pth``, ``checkpoint_best.pth``, ...
-            **kwargs: keyword arguments of the constructor (device, precision, ...).
+            **kwargs: keyword arguments of the constructor (device, precision, ...) but
+                ``mirror_axes``, which the checkpoints decide.
 
         Raises:
             SamsegInputError: a missing folder, plans, dataset.json, fold or checkpoint, or a
@@ -163,19 +188,28 @@ class SlicePredictor:
         model = ModelFolder.open(folder)
         checkpoints = model.checkpoints(folds, checkpoint_name)
         networks = []
+        mirror_axes = set(MIRROR_AXES)
         for path in checkpoints:
-            network = load_trained_network(path)
+            checkpoint = read_trained_checkpoint(path)
+            network = network_from_checkpoint(checkpoint)
             check_fits_plans(network, model.plans, model.configuration, str(path))
             if has_lora(network):
                 merge_lora(network)
             networks.append(network)
+            mirror_axes &= set(checkpoint.mirroring_axes)
         source = {
             "model_folder": str(model.folder),
             "checkpoints": [str(p) for p in checkpoints],
             "checkpoint_versions": run_record.checkpoint_versions(checkpoints),
         }
         return cls(
-            networks, model.plans, model.configuration, model.description, source=source, **kwargs
+            networks,
+            model.plans,
+            model.configuration,
+            model.description,
+            source=source,
+            mirror_axes=tuple(sorted(mirror_axes)),
+            **kwargs,
         )
 
     @property
@@ -188,6 +222,7 @@ class SlicePredictor:
             "device": str(self.device),
             "precision": self.precision,
             "use_mirroring": self.use_mirroring,
+            "mirror_axes": list(self.mirror_axes),
             "step_size": self.step_size,
             "batch_size": self.batch_size,
             "largest_component": self.largest_component,
@@ -200,6 +235,8 @@ class SlicePredictor:
         return_probabilities: bool = False,
         reader_writer: ImageReaderWriter | None = None,
         name: str | None = None,
+        identifier: str | None = None,
+        reference: PreprocessedCase | StoredCase | None = None,
     ) -> PredictedCase:
         """Preprocess and predict one case from its channel files (or DICOM series folder).
 
@@ -209,15 +246,24 @@ class SlicePredictor:
             reader_writer: reader for the files; default: the dataset's for files with its
                 file ending, else chosen by the path.
             name: shown on the progress bar.
+            identifier: the case identifier the networks' ``begin_case`` hook gets; default:
+                the first file's name without its ending and channel suffix.
+            reference: an annotated case preprocessed with the same plans, for networks
+                that segment by example (given to ``begin_case``).
 
         Raises:
-            SamsegInputError: unreadable or inconsistent images (naming the file).
+            SamsegInputError: unreadable or inconsistent images (naming the file), or a
+                reference without label.
         """
         image_paths = [Path(p) for p in image_paths]
         reader = reader_writer or self._reader_for(image_paths[0])
         case = preprocess_case(image_paths, None, self.plans, reader)
         return self.predict_preprocessed(
-            case, return_probabilities=return_probabilities, name=name or image_paths[0].name
+            case,
+            return_probabilities=return_probabilities,
+            name=name or image_paths[0].name,
+            identifier=identifier or case_identifier(image_paths[0], self.description),
+            reference=reference,
         )
 
     def predict_preprocessed(
@@ -226,6 +272,8 @@ class SlicePredictor:
         *,
         return_probabilities: bool = False,
         name: str = "case",
+        identifier: str | None = None,
+        reference: PreprocessedCase | StoredCase | None = None,
     ) -> PredictedCase:
         """Predict a case already preprocessed with these plans (in memory or stored).
 
@@ -233,7 +281,14 @@ class SlicePredictor:
             case: ``data`` (c, slices, R, C) 0-255 (numpy or blosc2) and ``properties``.
             return_probabilities: also return (C, z, y, x) probabilities.
             name: shown on the progress bar.
+            identifier: the case identifier for the ``begin_case`` hook; default: ``name``.
+            reference: an annotated case for the ``begin_case`` hook (see
+                :meth:`predict_case`).
+
+        Raises:
+            SamsegInputError: a reference without label or with another channel count.
         """
+        context = CaseContext(identifier or name, case, reference)
         num_slices, rows, columns = (int(n) for n in case.data.shape[1:])
         tiling = PlaneTiling.plan(
             (rows, columns),
@@ -252,7 +307,7 @@ class SlicePredictor:
             total=num_slices, desc=name, unit="slice", disable=not self.show_progress, leave=False
         )
         with progress, torch.inference_mode(), evaluation_mode(self.networks):
-            self.ensemble.begin_case(case)
+            self.ensemble.begin_case(context)
             for start in range(0, num_slices, group):
                 centers = list(range(start, min(start + group, num_slices)))
                 probabilities = self.ensemble.probabilities(case.data, centers, tiling)
@@ -335,4 +390,3 @@ class SlicePredictor:
         if path.is_file() and path.name.endswith(self.description.file_ending):
             return self.description.image_reader_writer()
         return reader_writer_for(path)
-

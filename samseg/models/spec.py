@@ -1,8 +1,9 @@
-"""What a checkpoint records to rebuild its network: model type, input size, classes, LoRA.
+"""The options of the ``sam_segmenter`` network kind: model type, input size, classes, LoRA.
 
-Trainers write ``NetworkSpec.to_json()`` into every checkpoint under ``"network"``; the
-predictor reads it back and calls :meth:`NetworkSpec.build`, so prediction never depends on
-the command line that trained the model.
+Trainers write ``NetworkSpec.to_json()`` (``{"kind": "sam_segmenter", **options}``) into
+every checkpoint under ``"network"``; the builder registry (``samseg.models.network_kinds``)
+reads it back and calls :meth:`NetworkSpec.build`, so prediction never depends on the command
+line that trained the model (see ``samseg.models.checkpoint_format``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from samseg.errors import SamsegInputError
 from samseg.models.builder import build_sam
+from samseg.models.checkpoint_format import KIND_KEY, SAM_SEGMENTER_KIND, NetworkDescription
 from samseg.models.lora import LoraSettings
 from samseg.models.segmenter import SamSegmenter
 
@@ -37,14 +39,31 @@ class NetworkSpec:
             self.model_type, self.input_size, None, num_classes=self.num_classes, lora=self.lora
         )
 
-    def to_json(self) -> dict:
-        data = asdict(self)
+    def description(self) -> NetworkDescription:
+        """This network as a checkpoint's network description (kind ``sam_segmenter``)."""
+        options = asdict(self)
         if self.lora is not None:
-            data["lora"]["targets"] = list(self.lora.targets)
-        return data
+            options["lora"]["targets"] = list(self.lora.targets)
+        return NetworkDescription(SAM_SEGMENTER_KIND, options)
+
+    def to_json(self) -> dict:
+        """``{"kind": "sam_segmenter", "model_type": ..., "input_size": ..., ...}``."""
+        return self.description().to_json()
 
     @classmethod
     def from_json(cls, data: dict, source: str = "checkpoint") -> NetworkSpec:
+        """Parse :meth:`to_json` output, or a version 1 entry (the same without ``kind``).
+
+        Raises:
+            SamsegInputError: another kind, or missing or malformed options (naming
+                ``source``).
+        """
+        kind = data.get(KIND_KEY, SAM_SEGMENTER_KIND) if isinstance(data, dict) else None
+        if kind != SAM_SEGMENTER_KIND:
+            raise SamsegInputError(
+                f"{source}: expected a {SAM_SEGMENTER_KIND} network description, found kind "
+                f"{kind!r}"
+            )
         try:
             lora = data.get("lora")
             return cls(

@@ -1,12 +1,15 @@
 """Training checkpoints: plain tensors and JSON-able metadata, written atomically.
 
-A checkpoint is a dict that ``torch.load(..., weights_only=True)`` reads back without
-unpickling any object:
+A training checkpoint is a samseg checkpoint (``samseg.models.checkpoint_format``: the format
+version, the network description and weights, the mirroring axes prediction may use) plus the
+training state, read back with ``torch.load(..., weights_only=True)``:
 
+- ``format_version``: added by :func:`save_checkpoint`.
 - ``network_weights``: the network's state dict (LoRA layers kept, peft's names).
-- ``network``: :meth:`samseg.models.spec.NetworkSpec.to_json`, enough to rebuild the network.
+- ``network``: the network description, ``{"kind": ..., **options}``
+  (:meth:`samseg.models.spec.NetworkSpec.to_json` for SAM segmenters).
 - ``inference_allowed_mirroring_axes``: the in-plane axes training flipped (0: rows,
-  1: columns); validation averages over flips only when both were.
+  1: columns); prediction mirrors only along these.
 - ``trainer_name``, ``init_args`` (JSON-able constructor arguments), ``plans_name``,
   ``configuration``, ``fold``.
 - ``current_epoch``: number of finished epochs (training resumes at this epoch index).
@@ -17,6 +20,7 @@ unpickling any object:
 
 Files are written under a temporary name and renamed (``samseg.io.atomic_output``), so a
 killed run leaves either the previous checkpoint or the new one, never half a file.
+Checkpoints written before the format version existed (version 1) are read and continued.
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ import torch
 
 from samseg.errors import SamsegInputError
 from samseg.io import atomic_output
-from samseg.models.checkpoint_io import load_weights_only
+from samseg.models.checkpoint_format import (
+    FORMAT_VERSION_KEY,
+    NETWORK_KEY,
+    TRAINING_STATE_KEYS,
+    WEIGHTS_KEY,
+    NetworkDescription,
+    read_samseg_checkpoint,
+    stamped_content,
+)
 
 CHECKPOINT_FINAL = "checkpoint_final.pth"
 CHECKPOINT_LATEST = "checkpoint_latest.pth"
@@ -39,21 +51,7 @@ CHECKPOINT_BEST = "checkpoint_best.pth"
 RESUME_ORDER = (CHECKPOINT_FINAL, CHECKPOINT_LATEST, CHECKPOINT_BEST)
 """Which checkpoint ``--c`` continues from: the first of these that exists."""
 
-REQUIRED_KEYS = (
-    "network_weights",
-    "network",
-    "trainer_name",
-    "init_args",
-    "plans_name",
-    "configuration",
-    "fold",
-    "current_epoch",
-    "optimizer_state",
-    "lr_scheduler_state",
-    "grad_scaler_state",
-    "logging",
-    "rng_state",
-)
+REQUIRED_KEYS = (WEIGHTS_KEY, NETWORK_KEY, *TRAINING_STATE_KEYS)
 
 
 def seed_everything(seed: int) -> None:
@@ -94,16 +92,21 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 
 
 def save_checkpoint(checkpoint: dict[str, Any], path: str | os.PathLike) -> None:
-    """Write ``checkpoint`` to ``path`` atomically (temporary file, then rename)."""
+    """Write ``checkpoint`` to ``path`` atomically (temporary file, then rename), stamped
+    with the current ``format_version``."""
     missing = [key for key in REQUIRED_KEYS if key not in checkpoint]
     if missing:
         raise ValueError(f"a training checkpoint needs the keys {missing}, found none of them")
+    content = stamped_content(checkpoint, str(path))
     with atomic_output(path) as temporary:
-        torch.save(checkpoint, temporary)
+        torch.save(content, temporary)
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Read a training checkpoint onto the CPU with ``weights_only=True``.
+    """Read a training checkpoint (any format version) onto the CPU, weights only.
+
+    Returns:
+        The file's entries (see the module docstring).
 
     Raises:
         SamsegInputError: the file is missing, unreadable, or lacks a required entry.
@@ -111,29 +114,21 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise SamsegInputError(f"{path}: expected a training checkpoint, found no such file")
-    checkpoint = load_weights_only(path, "a samseg training checkpoint")
-    if not isinstance(checkpoint, dict):
-        raise SamsegInputError(
-            f"{path}: expected a samseg training checkpoint (a dict), "
-            f"found a {type(checkpoint).__name__}"
-        )
-    missing = [key for key in REQUIRED_KEYS if key not in checkpoint]
-    if missing:
-        raise SamsegInputError(
-            f"{path}: expected a samseg training checkpoint with the entries "
-            f"{', '.join(REQUIRED_KEYS)}, found no {', '.join(missing)}"
-        )
-    return checkpoint
+    return read_samseg_checkpoint(path, TRAINING_STATE_KEYS).content
 
 
 def check_continuable(
     checkpoint: dict[str, Any], path: Path, network: dict, trainer_name: str
 ) -> None:
-    """Raise a SamsegInputError unless ``checkpoint`` holds ``network`` (NetworkSpec JSON)
-    trained by ``trainer_name``."""
-    if checkpoint["network"] != network:
+    """Raise a SamsegInputError unless ``checkpoint`` holds ``network`` (its description's
+    JSON) trained by ``trainer_name``; a version 1 checkpoint's description counts as
+    ``sam_segmenter``."""
+    version = int(checkpoint.get(FORMAT_VERSION_KEY, 1))
+    found = NetworkDescription.from_json(checkpoint[NETWORK_KEY], str(path), version)
+    if found != NetworkDescription.from_json(network, "this trainer's network"):
         raise SamsegInputError(
-            f"{path}: expected a checkpoint of the network {network}, found {checkpoint['network']}"
+            f"{path}: expected a checkpoint of the network {network}, found "
+            f"{checkpoint[NETWORK_KEY]}"
         )
     if checkpoint["trainer_name"] != trainer_name:
         raise SamsegInputError(

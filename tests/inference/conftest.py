@@ -12,6 +12,7 @@ import torch
 from samseg.dataset import DatasetDescription
 from samseg.io import write_json
 from samseg.models import LoraSettings
+from samseg.models.checkpoint_format import stamped_content
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder
 from samseg.plans import Plans
@@ -44,8 +45,8 @@ def write_model_folder(
     folder: Path, plans: Plans, description: DatasetDescription, folds: Sequence[int | str]
 ) -> TrainedModel:
     """A model folder in the training engine's format: plans.json, dataset.json and per fold
-    a checkpoint of a vit_tiny network at the plans' input size (LoRA on q and v, seeded
-    random weights)."""
+    a current-format checkpoint (mirroring along both axes allowed) of a vit_tiny network at
+    the plans' input size (LoRA on q and v, seeded random weights)."""
     [(name, configuration)] = plans.configurations.items()
     spec = NetworkSpec(
         model_type="vit_tiny",
@@ -63,18 +64,18 @@ def write_model_folder(
             for parameter in network.parameters():
                 parameter.add_(0.05 * torch.randn_like(parameter))
         (folder / f"fold_{fold}").mkdir()
-        torch.save(
-            {
-                "network_weights": network.state_dict(),
-                "network": spec.to_json(),
-                "trainer_name": TRAINER,
-                "configuration": name,
-                "plans_name": plans.plans_name,
-                "current_epoch": 1,
-                "optimizer_state": {},
-            },
-            folder / f"fold_{fold}" / "checkpoint_final.pth",
-        )
+        path = folder / f"fold_{fold}" / "checkpoint_final.pth"
+        content = {
+            "network_weights": network.state_dict(),
+            "network": spec.to_json(),
+            "inference_allowed_mirroring_axes": [0, 1],
+            "trainer_name": TRAINER,
+            "configuration": name,
+            "plans_name": plans.plans_name,
+            "current_epoch": 1,
+            "optimizer_state": {},
+        }
+        torch.save(stamped_content(content, str(path)), path)
     return TrainedModel(folder, plans, description)
 
 

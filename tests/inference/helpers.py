@@ -13,6 +13,7 @@ from torch import nn
 
 from samseg.dataset import DatasetDescription, LabelScheme
 from samseg.inference import SliceBatch
+from samseg.inference.case_context import CaseContext
 from samseg.plans import ChannelNormalization, LabelHandling, Plans, SliceConfiguration
 from samseg.preprocessing import PreprocessedCase
 from samseg.slices import sam_input_slices
@@ -175,8 +176,8 @@ class OracleNetwork(nn.Module):
         self.batch: SliceBatch | None = None
         self.calls = 0
 
-    def begin_case(self, case: PreprocessedCase) -> None:
-        self.case = case
+    def begin_case(self, context: CaseContext) -> None:
+        self.case = context.case
 
     def begin_batch(self, batch: SliceBatch) -> None:
         self.batch = batch

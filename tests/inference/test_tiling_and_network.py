@@ -101,8 +101,8 @@ class ScaledInput(torch.nn.Module):
         self.cases = []
         self.batches = 0
 
-    def begin_case(self, case):
-        self.cases.append(case.properties.provenance.files[0].name)
+    def begin_case(self, context):
+        self.cases.append(context.case.properties.provenance.files[0].name)
 
     def begin_batch(self, batch):
         self.batches += 1

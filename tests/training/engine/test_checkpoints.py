@@ -22,6 +22,7 @@ from samseg.training.checkpoints import (
 def minimal_checkpoint(value: float) -> dict:
     checkpoint = {key: {} for key in REQUIRED_KEYS}
     checkpoint["network_weights"] = {"weight": torch.full((2, 2), value)}
+    checkpoint["network"] = {"kind": "sam_segmenter"}
     checkpoint["current_epoch"] = 3
     checkpoint["rng_state"] = capture_rng_state()
     return checkpoint
