@@ -12,8 +12,9 @@ moves the slice axis first (``transpose_forward``), so preprocessed arrays are
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, get_type_hints
 
@@ -26,6 +27,8 @@ LargeSliceHandling = Literal["resize", "sliding_window"]
 #: The normalization scheme names plans may use; samseg.preprocessing maps each to its class.
 NORMALIZATION_SCHEME_NAMES = ("CTNormalization", "ZScoreNormalization")
 LARGE_SLICE_HANDLINGS = ("resize", "sliding_window")
+#: How a slice is scaled into the network input (``SliceConfiguration.slice_scaling``).
+SLICE_SCALINGS = ("fixed_scale", "resize_to_fill")
 
 
 @dataclass(frozen=True)
@@ -86,16 +89,27 @@ class SliceConfiguration:
 
     Attributes:
         input_size: side of SAM's square input, pixels.
-        large_slice_handling: what happens to a resampled slice larger than the input:
-            ``resize`` scales it down to the input; ``sliding_window`` covers it with
-            overlapping input-sized patches at full resolution. Smaller slices are resized up.
+        large_slice_handling: with ``resize_to_fill``, what happens to a resampled slice
+            larger than the input: ``resize`` scales it down to the input; ``sliding_window``
+            covers it with overlapping input-sized patches at full resolution (smaller slices
+            are resized up to fill the input). ``fixed_scale`` needs ``sliding_window``.
         sliding_window_step: patch step as a fraction of the input size (0.5: half overlap).
         context_slices: for single-channel data, SAM's three input channels are the slices
             (s - k, s, s + k) with k = context_slices (1: the slice and its two neighbours;
             0: the slice three times); see ``samseg.slices``.
         batch_size: slices per training batch, from the model size and the memory target.
-        model_type: SAM backbone (``vit_b``, ``vit_l``, ``vit_h``, ``vit_tiny``).
+        model_type: SAM backbone, one of ``samseg.models.encoders.MODEL_TYPES`` (``vit_b``,
+            ``vit_l``, ``vit_h``, ``vit_small``, ``vit_tiny``, ``litemedsam``).
         data_identifier: folder of the preprocessed data this configuration reads.
+        slice_scaling: ``fixed_scale``: every slice is resampled by ``zoom`` into the network
+            frame, so one network pixel has the same size in mm in every case (target in-plane
+            spacing / zoom, see :meth:`Plans.network_spacing`); a framed slice larger than the
+            input is covered by sliding windows, a smaller one is zero-padded (centred).
+            ``resize_to_fill`` (the SAMed / MedSAM behaviour, and that of plans written before
+            this field existed): a slice is resized to fill the input (see
+            ``large_slice_handling``), so the pixel size depends on each slice's extent.
+        zoom: network pixels per preprocessed pixel along rows and columns (``fixed_scale``
+            only; 0.5 halves the resolution). The planner makes the median slice fill the input.
     """
 
     input_size: int
@@ -105,6 +119,8 @@ class SliceConfiguration:
     batch_size: int
     model_type: str
     data_identifier: str
+    slice_scaling: str = "resize_to_fill"
+    zoom: float = 1.0
 
     def validate(self, name: str, source: Path) -> None:
         if self.input_size <= 0 or self.input_size % 16:
@@ -126,6 +142,22 @@ class SliceConfiguration:
             raise SamsegInputError(
                 f"{source}: configuration {name}: expected context_slices >= 0 and batch_size "
                 f">= 1, found {self.context_slices} and {self.batch_size}"
+            )
+        if self.slice_scaling not in SLICE_SCALINGS:
+            raise SamsegInputError(
+                f"{source}: configuration {name}: expected slice_scaling in {SLICE_SCALINGS}, "
+                f"found {self.slice_scaling!r}"
+            )
+        if not 0 < self.zoom < math.inf:
+            raise SamsegInputError(
+                f"{source}: configuration {name}: expected a positive finite zoom, "
+                f"found {self.zoom}"
+            )
+        if self.slice_scaling == "fixed_scale" and self.large_slice_handling != "sliding_window":
+            raise SamsegInputError(
+                f"{source}: configuration {name}: expected large_slice_handling "
+                f"'sliding_window' with slice_scaling 'fixed_scale' (slices larger than the "
+                f"frame are covered by windows), found {self.large_slice_handling!r}"
             )
 
 
@@ -185,6 +217,16 @@ class Plans:
         """Target (row, column) spacing in mm of the transposed slices."""
         _, row_axis, column_axis = self.transpose_forward
         return self.target_spacing[row_axis], self.target_spacing[column_axis]
+
+    def network_spacing(self, name: str) -> tuple[float, float] | None:
+        """(row, column) size in mm of one network input pixel of configuration ``name``:
+        the in-plane target spacing divided by its zoom; ``None`` with ``resize_to_fill``,
+        where it depends on each slice."""
+        configuration = self.configuration(name)
+        if configuration.slice_scaling != "fixed_scale":
+            return None
+        row, column = self.in_plane_target_spacing
+        return row / configuration.zoom, column / configuration.zoom
 
     def configuration(self, name: str) -> SliceConfiguration:
         """The configuration called ``name``; an unknown name lists the known ones."""
@@ -271,7 +313,12 @@ _READERS = {str: JsonObject.string, int: JsonObject.integer, float: JsonObject.n
 
 
 def _from_json(cls: type, data: JsonObject) -> Any:
-    """A flat dataclass of str / int / float fields (every field required), type-checked."""
+    """A flat dataclass of str / int / float fields, type-checked; a field with a default may
+    be missing (plans written before it existed)."""
     data.check_keys(f.name for f in fields(cls))
     hints = get_type_hints(cls)
-    return cls(**{f.name: _READERS[hints[f.name]](data, f.name) for f in fields(cls)})
+    values = {}
+    for f in fields(cls):
+        default = () if f.default is MISSING else (f.default,)
+        values[f.name] = _READERS[hints[f.name]](data, f.name, *default)
+    return cls(**values)

@@ -290,12 +290,7 @@ class SlicePredictor:
         """
         context = CaseContext(identifier or name, case, reference)
         num_slices, rows, columns = (int(n) for n in case.data.shape[1:])
-        tiling = PlaneTiling.plan(
-            (rows, columns),
-            self.input_size,
-            self.configuration.large_slice_handling,
-            self.step_size,
-        )
+        tiling = PlaneTiling.for_configuration((rows, columns), self.configuration, self.step_size)
         exporter = SegmentationExporter(
             case.properties,
             self.plans.label_handling,

@@ -5,7 +5,14 @@ from samseg.lazy_exports import exported_names, lazy_exports
 
 _EXPORTS = {
     "fingerprint": ("extract_fingerprint",),
-    "planner": ("DemoTinyPlanner", "SliceSAMPlanner", "SynapseCTWindowPlanner"),
+    "planner": (
+        "DemoLiteMedSAMPlanner",
+        "DemoTinyPlanner",
+        "LiteMedSAMPlanner",
+        "ResizeToFillPlanner",
+        "SliceSAMPlanner",
+        "SynapseCTWindowPlanner",
+    ),
     "registry": ("BUILT_IN_PLANNER_NAMES", "planner_class"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

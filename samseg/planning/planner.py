@@ -7,6 +7,7 @@ attributes (see :class:`SynapseCTWindowPlanner`); users select one by name with 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,10 +20,11 @@ from samseg.plans import (
     SliceConfiguration,
 )
 
-#: Training memory per slice (GB) at input 512, by backbone; grows with the token count.
-MEMORY_PER_SLICE_AT_512_GB = {"vit_tiny": 0.05, "vit_b": 1.6, "vit_l": 3.6, "vit_h": 5.5}
-#: Parameter counts (millions); weights, gradients and AdamW state take 16 bytes each.
-PARAMETERS_MILLIONS = {"vit_tiny": 5.0, "vit_b": 93.7, "vit_l": 312.3, "vit_h": 641.1}
+if TYPE_CHECKING:
+    from samseg.models.encoders import EncoderFamily
+
+ZOOM_DECIMALS = 4
+"""Decimals of a planned zoom (rounded down, so the median slice never exceeds the input)."""
 
 
 class SliceSAMPlanner:
@@ -32,13 +34,23 @@ class SliceSAMPlanner:
 
     Attributes:
         plans_name: file stem of the plans (``samsegPlans.json``).
-        input_sizes: one configuration ``2d_<size>`` per SAM input size (pixels).
-        model_type: backbone the batch sizes are estimated for.
+        input_sizes: one configuration ``2d_<size>`` per SAM input size (pixels); each must
+            be an input size the model type's encoder family accepts.
+        model_type: backbone of every configuration (one of
+            ``samseg.models.encoders.MODEL_TYPES``); its encoder family's memory figures size
+            the batches.
+        slice_scaling: ``fixed_scale`` (each configuration's network pixel has one size in
+            mm, see :meth:`configure`) or ``resize_to_fill`` (each slice resized to fill the
+            input, the SAMed / MedSAM behaviour).
         gpu_memory_target_gb: memory budget for one training batch.
         max_batch_size: upper bound on the estimated batch size.
         context_slices: neighbours per side fed as extra input channels.
-        sliding_window_above: a slice whose median resampled side exceeds this multiple of
-            the input size is covered by a sliding window instead of being resized.
+        sliding_window_above: when the median resampled slice's largest side exceeds this
+            multiple of the input size, slices are covered by sliding windows at the target
+            spacing (zoom 1) instead of being shrunk into the input.
+        median_extent_fill: ``fixed_scale``: the fraction of the input side that the median
+            slice's largest side fills (1: it fills the input; 0.9 leaves room for slices 11 %
+            larger before they need two windows per axis).
         sliding_window_step: window step as a fraction of the input size.
         ct_window: a fixed HU window for CT channels; ``None`` clips to the foreground
             0.5 and 99.5 percentiles of the fingerprint, as nnU-Net does.
@@ -48,10 +60,12 @@ class SliceSAMPlanner:
     plans_name = "samsegPlans"
     input_sizes: tuple[int, ...] = (256, 512, 1024)
     model_type = "vit_b"
+    slice_scaling = "fixed_scale"
     gpu_memory_target_gb = 24.0
     max_batch_size = 64
     context_slices = 1
     sliding_window_above = 1.5
+    median_extent_fill = 1.0
     sliding_window_step = 0.5
     ct_window: tuple[float, float] | None = None
     zscore_clip: tuple[float, float] = (-3.0, 3.0)
@@ -146,11 +160,25 @@ class SliceSAMPlanner:
         return tuple(int(v) for v in np.median(shapes, axis=0))
 
     def configure(self, input_size: int, median_shape: tuple[int, int, int]) -> SliceConfiguration:
-        """The configuration for one SAM input size."""
+        """The configuration for one SAM input size.
+
+        ``fixed_scale``: the zoom from the target spacing to the network input makes the
+        median slice's largest side fill ``median_extent_fill`` of the input (rounded down to
+        :data:`ZOOM_DECIMALS`), unless that side exceeds ``sliding_window_above`` times the
+        input: then zoom 1 and sliding windows. ``resize_to_fill``: slices are resized to the
+        input, or covered by sliding windows under the same condition.
+        """
+        family = self.encoder_family()
+        family.check_input_size(input_size)
         largest_side = max(median_shape[1:])
-        handling = (
-            "sliding_window" if largest_side > self.sliding_window_above * input_size else "resize"
-        )
+        too_large = largest_side > self.sliding_window_above * input_size
+        if self.slice_scaling == "fixed_scale":
+            handling = "sliding_window"
+            fill = self.median_extent_fill * input_size / largest_side
+            zoom = 1.0 if too_large else _round_down(fill, ZOOM_DECIMALS)
+        else:
+            handling = "sliding_window" if too_large else "resize"
+            zoom = 1.0
         return SliceConfiguration(
             input_size=input_size,
             large_slice_handling=handling,
@@ -159,19 +187,29 @@ class SliceSAMPlanner:
             batch_size=self.estimate_batch_size(input_size, median_shape[0]),
             model_type=self.model_type,
             data_identifier=self.data_identifier,
+            slice_scaling=self.slice_scaling,
+            zoom=zoom,
         )
+
+    def encoder_family(self) -> EncoderFamily:
+        """The encoder family of :attr:`model_type` (unknown types: a clear error)."""
+        # Imported here: the encoder modules import torch, which planning never runs.
+        from samseg.models.encoders import get_encoder_family
+
+        return get_encoder_family(self.model_type)
 
     def estimate_batch_size(self, input_size: int, median_slices: int) -> int:
         """Slices per batch that fit ``gpu_memory_target_gb`` when fine-tuning every weight.
 
         Memory = 16 bytes per parameter (weights, gradients, two AdamW moments) plus a per-
-        slice activation cost that grows with the token count, (input_size / 512) ** 2. The
-        batch never exceeds ``max_batch_size`` nor 5% of all training slices (as nnU-Net caps
-        its batch at 5% of the dataset).
+        slice activation cost that grows with the pixel count, (input_size / 512) ** 2 (the
+        encoder family's :class:`~samseg.models.encoders.MemoryFigures`). The batch never
+        exceeds ``max_batch_size`` nor 5% of all training slices (as nnU-Net caps its batch at
+        5% of the dataset).
         """
-        static_gb = PARAMETERS_MILLIONS[self.model_type] * 1e6 * 16 / 1e9
-        per_slice_gb = MEMORY_PER_SLICE_AT_512_GB[self.model_type] * (input_size / 512) ** 2
-        fits = math.floor((self.gpu_memory_target_gb - static_gb) / per_slice_gb)
+        memory = self.encoder_family().memory(self.model_type)
+        static_gb = memory.parameters_millions * 1e6 * 16 / 1e9
+        fits = math.floor((self.gpu_memory_target_gb - static_gb) / memory.per_slice_gb(input_size))
         total_slices = median_slices * len(self.fingerprint["spacings"])
         return int(max(1, min(fits, self.max_batch_size, math.floor(0.05 * total_slices))))
 
@@ -200,8 +238,43 @@ class SynapseCTWindowPlanner(SliceSAMPlanner):
 
 class DemoTinyPlanner(SliceSAMPlanner):
     """Plans ``samsegDemoPlans``: one 128-pixel vit_tiny configuration, ``2d_128``, which keeps
-    training the CPU demo (``scripts/demo.sh``) to minutes."""
+    training the CPU demo (``scripts/demo.sh``) to minutes. It resizes slices to fill the
+    input, as when the demo's documented results were measured."""
 
     plans_name = "samsegDemoPlans"
     input_sizes = (128,)
     model_type = "vit_tiny"
+    slice_scaling = "resize_to_fill"
+
+
+class ResizeToFillPlanner(SliceSAMPlanner):
+    """Plans ``samsegPlansResizeToFill``: every slice resized to fill the input (the SAMed /
+    MedSAM behaviour), so a network pixel's size in mm varies with each slice's extent."""
+
+    plans_name = "samsegPlansResizeToFill"
+    slice_scaling = "resize_to_fill"
+
+
+class LiteMedSAMPlanner(SliceSAMPlanner):
+    """Plans ``samsegLiteMedSAMPlans``: one LiteMedSAM configuration, ``2d_256`` (model type
+    ``litemedsam``, the input its pretrained TinyViT weights were trained at), on any dataset,
+    the demo dataset included."""
+
+    plans_name = "samsegLiteMedSAMPlans"
+    input_sizes = (256,)
+    model_type = "litemedsam"
+
+
+class DemoLiteMedSAMPlanner(LiteMedSAMPlanner):
+    """Plans ``samsegDemoLiteMedSAMPlans``: LiteMedSAM's ``2d_256`` for the CPU demo dataset,
+    the median slice filling 90 % of the input so that every demo case (largest sides 104-114
+    pixels around a median of 111) fits one window: one encoder pass per slice."""
+
+    plans_name = "samsegDemoLiteMedSAMPlans"
+    median_extent_fill = 0.9
+
+
+def _round_down(value: float, decimals: int) -> float:
+    """``value`` rounded down to ``decimals`` decimals."""
+    factor = 10**decimals
+    return math.floor(value * factor) / factor

@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from samseg.planning.planner import SliceSAMPlanner
 
 #: Class names of the planners in ``samseg.planning.planner``.
-BUILT_IN_PLANNER_NAMES = ("SliceSAMPlanner", "SynapseCTWindowPlanner", "DemoTinyPlanner")
+BUILT_IN_PLANNER_NAMES = (
+    "SliceSAMPlanner",
+    "SynapseCTWindowPlanner",
+    "DemoTinyPlanner",
+    "ResizeToFillPlanner",
+    "LiteMedSAMPlanner",
+    "DemoLiteMedSAMPlanner",
+)
 
 
 def planner_class(name: str) -> type[SliceSAMPlanner]:

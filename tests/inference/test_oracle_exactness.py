@@ -4,6 +4,7 @@ raw geometry lose nothing (Dice 1.0 for every class, bit-identical geometry)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +143,20 @@ def test_stored_preprocessed_case_predicts_like_the_raw_one(tmp_path):
     stored = predictor.predict_preprocessed(load_case(tmp_path / "stored", "case"))
     np.testing.assert_array_equal(stored.segmentation, label)
     assert stored.geometry == reference.properties.geometry
+
+
+@pytest.mark.parametrize(
+    ("zoom", "shape", "thin"),
+    [(1.0, (6, 28, 70), True), (2.0, (6, 28, 40), True), (0.5, (6, 40, 84), False)],
+)
+def test_oracle_is_exact_at_a_fixed_scale(tmp_path, zoom, shape, thin):
+    """Windows and padding at zoom 1; slices resampled into the frame and back at zoom 2 and
+    0.5 (blocks on even voxels survive halving)."""
+    image, label = blocky_case(shape, thin=thin)
+    plans = make_plans(input_size=32, large_slice_handling="sliding_window")
+    scaled = replace(plans.configurations["2d_32"], slice_scaling="fixed_scale", zoom=zoom)
+    plans = replace(plans, configurations={"2d_32": scaled})
+    spacing = (3.0, 0.8, 0.8)
+    prediction, image_path, oracle = oracle_prediction(tmp_path, image, label, spacing, plans)
+    assert_exact(prediction, label, image_path)
+    assert oracle.calls > 0

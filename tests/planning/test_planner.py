@@ -9,8 +9,15 @@ import pytest
 
 from samseg.dataset import DatasetDescription, LabelScheme
 from samseg.errors import SamsegInputError
-from samseg.planning import SliceSAMPlanner, SynapseCTWindowPlanner, planner_class
+from samseg.planning import (
+    DemoTinyPlanner,
+    ResizeToFillPlanner,
+    SliceSAMPlanner,
+    SynapseCTWindowPlanner,
+    planner_class,
+)
 from samseg.plans import Plans
+from samseg.slice_frame import SliceFrame
 
 
 def description(channel_names=("CT",)) -> DatasetDescription:
@@ -49,11 +56,114 @@ def test_synapse_like_dataset_is_sliced_axially_at_median_in_plane_spacing():
     # 512 voxels at 0.7/0.8/0.75/0.9 mm resampled to 0.775 mm: median of 462, 529, 495, 595
     assert plans.median_shape_after_resampling == (130, 512, 512)
     assert sorted(plans.configurations) == ["2d_1024", "2d_256", "2d_512"]
-    assert plans.configurations["2d_256"].large_slice_handling == "sliding_window"
-    assert plans.configurations["2d_512"].large_slice_handling == "resize"
-    assert plans.configurations["2d_1024"].large_slice_handling == "resize"
     assert all(c.context_slices == 1 for c in plans.configurations.values())
     assert len({c.data_identifier for c in plans.configurations.values()}) == 1
+
+
+def test_each_configuration_fixes_its_network_pixel_size_from_the_median_extent():
+    plans = SliceSAMPlanner("Dataset002_Synapse", description(), SYNAPSE_LIKE).plan()
+    configurations = plans.configurations
+    assert {c.slice_scaling for c in configurations.values()} == {"fixed_scale"}
+    assert {c.large_slice_handling for c in configurations.values()} == {"sliding_window"}
+    # median side 512: more than 1.5 x 256 -> windows at the target spacing; 512 fills 512;
+    # 1024 doubles the resolution.
+    assert [configurations[n].zoom for n in ("2d_256", "2d_512", "2d_1024")] == [1.0, 1.0, 2.0]
+    assert plans.network_spacing("2d_256") == pytest.approx((0.775, 0.775))
+    assert plans.network_spacing("2d_1024") == pytest.approx((0.3875, 0.3875))
+    # median side 330 pixels at 1 mm: shrunk to fill 256 (zoom rounded down, still 256).
+    smaller = fingerprint(spacings=[[3.0, 1.0, 1.0]] * 3, shapes=[[100, 300, 330]] * 3)
+    configuration = SliceSAMPlanner("D", description(), smaller).plan().configurations["2d_256"]
+    assert configuration.zoom == 0.7757
+    assert round(330 * configuration.zoom) == 256 and round(300 * configuration.zoom) == 233
+
+
+def test_resize_to_fill_planner_keeps_the_sam_ed_behaviour():
+    plans = ResizeToFillPlanner("Dataset002_Synapse", description(), SYNAPSE_LIKE).plan()
+    assert plans.plans_name == "samsegPlansResizeToFill"
+    configurations = plans.configurations
+    assert {c.slice_scaling for c in configurations.values()} == {"resize_to_fill"}
+    assert configurations["2d_256"].large_slice_handling == "sliding_window"
+    assert configurations["2d_512"].large_slice_handling == "resize"
+    assert configurations["2d_1024"].large_slice_handling == "resize"
+    assert plans.network_spacing("2d_512") is None
+    assert planner_class("ResizeToFillPlanner") is ResizeToFillPlanner
+
+
+def test_litemedsam_planner_plans_2d_256_from_the_tinyvit_family():
+    planner = planner_class("LiteMedSAMPlanner")
+    plans = planner("Dataset001_Demo", description(), SYNAPSE_LIKE).plan()
+    assert plans.plans_name == "samsegLiteMedSAMPlans"
+    assert list(plans.configurations) == ["2d_256"]
+    configuration = plans.configurations["2d_256"]
+    assert (configuration.model_type, configuration.input_size) == ("litemedsam", 256)
+    # 24 GB - 9.8 M x 16 B, over 8.1 GB x (256 / 512) ** 2 per slice: 11 slices.
+    assert configuration.batch_size == 11
+    assert configuration.data_identifier == "samsegLiteMedSAMPlans_2d"
+
+
+DEMO_LIKE = fingerprint(
+    spacings=[[5.0, 1.0, 1.0]] * 5,
+    shapes=[[20, 102, 107], [20, 101, 111], [20, 104, 111], [20, 104, 114], [20, 103, 104]],
+)
+
+
+def test_demo_litemedsam_planner_fits_every_demo_case_in_one_window():
+    windows = {}
+    for name in ("LiteMedSAMPlanner", "DemoLiteMedSAMPlanner"):
+        plans = planner_class(name)("Dataset001_Demo", description(), DEMO_LIKE).plan()
+        configuration = plans.configuration("2d_256")
+        shapes = [shape[1:] for shape in DEMO_LIKE["shapes_after_crop"]]
+        frames = [SliceFrame.for_configuration(shape, configuration) for shape in shapes]
+        windows[name] = [frame.tiles_per_slice for frame in frames]
+    assert windows["DemoLiteMedSAMPlanner"] == [1] * 5
+    assert max(windows["LiteMedSAMPlanner"]) > 1  # the median (111) fills 256: 114 needs two
+    demo = DemoTinyPlanner("Dataset001_Demo", description(), DEMO_LIKE).plan()
+    assert demo.configuration("2d_128").slice_scaling == "resize_to_fill"
+
+
+def test_planner_refuses_unknown_model_types_and_sizes_the_family_rejects():
+    class OddSize(SliceSAMPlanner):
+        input_sizes = (250,)
+
+    with pytest.raises(SamsegInputError, match="250"):
+        OddSize("D", description(), SYNAPSE_LIKE).plan()
+
+    class Unknown(SliceSAMPlanner):
+        model_type = "vit_q"
+
+    with pytest.raises(SamsegInputError, match=r"vit_q.*litemedsam"):
+        Unknown("D", description(), SYNAPSE_LIKE).plan()
+
+
+def test_plans_without_the_scaling_fields_resize_to_fill_as_before(tmp_path):
+    plans = SliceSAMPlanner("D", description(), SYNAPSE_LIKE).plan()
+    path = tmp_path / "samsegPlans.json"
+    plans.save(path)
+    data = json.loads(path.read_text())
+    for configuration in data["configurations"].values():
+        del configuration["slice_scaling"], configuration["zoom"]
+    path.write_text(json.dumps(data))
+    loaded = Plans.load(path).configuration("2d_512")
+    assert (loaded.slice_scaling, loaded.zoom) == ("resize_to_fill", 1.0)
+
+
+@pytest.mark.parametrize(
+    ("edits", "message"),
+    [
+        ({"slice_scaling": "fill"}, r"2d_512: expected slice_scaling in .*found 'fill'"),
+        ({"zoom": 0}, r"2d_512: expected a positive finite zoom, found 0"),
+        ({"zoom": "2"}, r"2d_512.zoom: expected a number, found '2' \(a string\)"),
+        ({"large_slice_handling": "resize"}, r"2d_512: expected large_slice_handling "),
+    ],
+)
+def test_hand_edited_scaling_fields_are_validated(tmp_path, edits, message):
+    path = tmp_path / "samsegPlans.json"
+    SliceSAMPlanner("D", description(), SYNAPSE_LIKE).plan().save(path)
+    data = json.loads(path.read_text())
+    data["configurations"]["2d_512"].update(edits)
+    path.write_text(json.dumps(data))
+    with pytest.raises(SamsegInputError, match=message):
+        Plans.load(path)
 
 
 def test_coarsest_axis_becomes_the_slice_axis():
@@ -105,7 +215,7 @@ def test_plans_round_trip_and_reject_bad_hand_edits(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(SamsegInputError, match=r"2d_512.*large_slice_handling.*'crop'"):
         Plans.load(path)
-    data["configurations"]["2d_512"]["large_slice_handling"] = "resize"
+    data["configurations"]["2d_512"]["large_slice_handling"] = "sliding_window"
     data["normalization"][0]["scheme"] = "MinMax"
     path.write_text(json.dumps(data))
     with pytest.raises(SamsegInputError, match="MinMax"):

@@ -2,20 +2,22 @@
 
 Per sample: draw a slice (:class:`SliceSampler`), read just it and its context neighbours
 (``sam_input_slices`` on the lazily decompressed blosc2 array, as the predictor does), and
-bring it to the source size of the augmentation:
+bring it to the source size of the augmentation through the configuration's
+:class:`~samseg.slice_frame.SliceFrame`, the geometry the predictor uses:
 
-- ``resize`` configurations, and slices of ``sliding_window`` configurations that fit into
-  S x S: the whole slice is resized to S x S (images bilinear, labels nearest;
+- slices the frame resizes to fill (``resize_to_fill`` configurations, except large slices of
+  sliding-window ones): the whole slice is resized to S x S (images bilinear, labels nearest;
   ``samseg.training.data.resize``), exactly as the predictor treats them
   (``samseg.inference.tiling``);
-- larger slices of ``sliding_window`` configurations: an S x S patch at full resolution
-  (``crop_origin``: random, or centred on a voxel of the oversampled class), a short side
-  zero-padded as the predictor pads it.
+- windowed slices (``fixed_scale`` configurations, and large slices of ``resize_to_fill``
+  sliding-window ones): the slice is resampled into the network frame by the zoom (images
+  bilinear, labels nearest), then an S x S patch is taken (``crop_origin``: random, or centred
+  on a voxel of the oversampled class), a short side zero-padded as the predictor pads it.
 
-In ``sliding_window`` configurations spatial augmentation takes a P x P source around the
-S x S view (``source_size``) so that rotated corners hold data: the region around the patch
-(or around a resized slice), zeros outside the slice. ``resize`` configurations rotate the
-S x S resized slice itself; corners from outside it are zeros there as well.
+Outside ``resize`` configurations spatial augmentation takes a P x P source around the S x S
+view (``source_size``) so that rotated corners hold data: the region around the patch (or
+around a resized slice), zeros outside the slice. ``resize`` configurations rotate the S x S
+resized slice itself; corners from outside it are zeros there as well.
 
 Then the batchgenerators transforms run (under this worker's own random state) and the labels
 become class indices.
@@ -32,6 +34,7 @@ from batchgenerators.dataloading.data_loader import SlimDataLoaderBase
 from samseg.plans import SliceConfiguration
 from samseg.preprocessing.properties import CaseProperties
 from samseg.preprocessing.storage import StoredCase, load_case
+from samseg.slice_frame import SliceFrame
 from samseg.slices import SAM_CHANNELS, sam_input_slices
 from samseg.training.data.augmentation import (
     AugmentationSettings,
@@ -130,9 +133,11 @@ class SliceBatchGenerator(SlimDataLoaderBase):
         label = np.asarray(case.label[0, sample.slice_index])
         patch, size = self.configuration.input_size, self.source_size
         margin = (size - patch) // 2
-        if self.configuration.large_slice_handling == "resize" or max(label.shape) <= patch:
-            image = resize_images(image, (patch, patch))
-            label = resize_labels(label, (patch, patch))
+        frame = SliceFrame.for_configuration(label.shape, self.configuration)
+        if frame.resamples:
+            image = resize_images(image, frame.framed_shape)
+            label = resize_labels(label, frame.framed_shape)
+        if frame.resizes:
             top = left = 0
         else:
             top, left = crop_origin(label.shape, patch, rng, label, sample.foreground_value)
