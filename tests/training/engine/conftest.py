@@ -50,7 +50,8 @@ def write_engine_dataset(raw: Path, dataset: str = DATASET, num_cases: int = NUM
 
 
 def add_tiny_configuration(plans_file: Path) -> None:
-    """Add ``2d_64`` (vit_tiny, batch 2) to the plans, as a user would edit them."""
+    """Add ``2d_64`` (vit_tiny, batch 2) to the plans, as a user would edit them: the zoom
+    scaled with the input size, so the frame covers what the planned one covers."""
     plans = json.loads(plans_file.read_text())
     base = next(iter(plans["configurations"].values()))
     plans["configurations"][CONFIGURATION] = {
@@ -58,6 +59,7 @@ def add_tiny_configuration(plans_file: Path) -> None:
         "input_size": 64,
         "batch_size": 2,
         "model_type": "vit_tiny",
+        "zoom": base["zoom"] * 64 / base["input_size"],
     }
     plans_file.write_text(json.dumps(plans, indent=2))
 
