@@ -10,7 +10,7 @@ import torch
 
 from samseg.plans import Plans
 from samseg.training.cache.key import CACHE_ROOT_NAME, KEY_FILE
-from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint
+from samseg.training.checkpoints import CHECKPOINT_FINAL, CHECKPOINT_LATEST, load_checkpoint
 from samseg.training.registry import trainer_class
 from tests.training.engine.conftest import CONFIGURATION, DATASET
 
@@ -60,7 +60,27 @@ def test_decoder_only_trains_from_the_cache_and_predicts_from_images(engine):
     again.initialize()
     again.train_one_epoch()
     assert "0 cases (0 views) encoded" in again.log.path.read_text()
-    other = make_trainer(engine, "TinyDecoderOnlyBlocksTrainer")
+    other = make_trainer(engine, "TinyDecoderOnlyReseededTrainer")
     other.initialize()
     other.run_training()
     assert len(cache_folders(engine)) == 2
+
+
+def test_continuing_a_decoder_only_run_is_exact(engine):
+    straight = make_trainer(engine, "ShortDecoderOnlyTrainer")
+    straight.initialize()
+    straight.run_training()
+    expected = load_checkpoint(straight.output_folder / CHECKPOINT_FINAL)
+    shutil.rmtree(straight.output_folder)
+
+    first = make_trainer(engine, "ShortDecoderOnlyTrainer")
+    first.initialize()
+    first.train_one_epoch()
+    resumed = make_trainer(engine, "ShortDecoderOnlyTrainer")
+    resumed.initialize(pretrained=False)
+    resumed.load_checkpoint(first.output_folder / CHECKPOINT_LATEST)
+    resumed.run_training()
+    found = load_checkpoint(resumed.output_folder / CHECKPOINT_FINAL)
+    assert found["logging"]["train_losses"] == expected["logging"]["train_losses"]
+    for name, tensor in expected["network_weights"].items():
+        assert torch.equal(found["network_weights"][name], tensor), name

@@ -8,7 +8,6 @@ from torch import nn
 
 from samseg.models import build_sam
 from samseg.models.freezing import count_parameters
-from samseg.training.cache import EmbeddingCacheSettings
 from samseg.training.data import AugmentationSettings
 from samseg.training.loss import IGNORE_INDEX
 from samseg.training.trainer import SAMTrainer
@@ -99,11 +98,17 @@ class TinyDecoderOnlyTrainer(SAMDecoderOnlyTrainer):
     model_type = "vit_tiny"
 
 
-class TinyDecoderOnlyBlocksTrainer(TinyDecoderOnlyTrainer):
-    """TinyDecoderOnlyTrainer that also caches encoder block 1, one short epoch, another seed
-    (so another random encoder: another cache)."""
+class TinyDecoderOnlyReseededTrainer(TinyDecoderOnlyTrainer):
+    """TinyDecoderOnlyTrainer with another seed, so another random encoder (another cache),
+    one short epoch."""
 
     num_epochs = 1
     num_iterations_per_epoch = 2
-    embedding_cache = EmbeddingCacheSettings(return_blocks=(1,))
     seed = 777
+
+
+class ShortDecoderOnlyTrainer(TinyDecoderOnlyTrainer):
+    """Two epochs of three iterations from the embedding cache (for --c exactness)."""
+
+    num_iterations_per_epoch = 3
+    num_val_iterations_per_epoch = 1
