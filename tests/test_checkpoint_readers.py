@@ -60,7 +60,7 @@ def test_every_torch_load_in_samseg_passes_weights_only_true():
     root = Path(samseg.__file__).parent
     calls = {}
     for path in sorted(root.rglob("*.py")):
-        for call in torch_load_calls(ast.parse(path.read_text(), str(path))):
+        for call in torch_load_calls(ast.parse(path.read_text(encoding="utf-8"), str(path))):
             keywords = {k.arg: k.value for k in call.keywords}
             value = keywords.get("weights_only")
             safe = isinstance(value, ast.Constant) and value.value is True
