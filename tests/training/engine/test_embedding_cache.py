@@ -24,6 +24,7 @@ from samseg.training.cache import (
     build_embedding_cache,
     encoder_weights_hash,
 )
+from samseg.training.cache.store import ViewRecord
 from samseg.training.data.targets import ClassIndexTargets
 from samseg.training.data.views import network_input_views
 from tests.training.engine.conftest import CONFIGURATION, DATASET, prepare_dataset
@@ -158,21 +159,37 @@ def test_scaled_copies_need_a_fixed_scale_configuration(setup):
 
 def test_cached_batches_are_seeded_and_oversample_foreground(setup):
     roots, plans, network = setup
-    settings = EmbeddingCacheSettings()
-    cache = make_cache(roots, plans, network, settings)
-    build(cache, network, plans, settings)
+    cache = make_cache(roots, plans, network, EmbeddingCacheSettings())
+    cache.prepare()
+    rng = np.random.default_rng(0)
+    for case_id, foreground_view in (("case00", 7), ("case01", 2)):
+        labels = np.zeros((10, 64, 64), np.int16)
+        labels[foreground_view, 5:9, 5:9] = 2
+        views = [
+            ViewRecord(i, 1.0, None, (0, 2) if i == foreground_view else (0,)) for i in range(10)
+        ]
+        embeddings = rng.normal(size=(10, 256, 4, 4)).astype(np.float32)
+        cache.write_case(case_id, views, embeddings, {}, labels)
     targets = ClassIndexTargets(plans.label_handling)
 
-    def batches(seed):
+    def batches(seed, oversampling=0.5):
         stream = CachedBatchStream(
-            cache, CASES, targets=targets, batch_size=4, foreground_oversampling=0.5, seed=seed
+            cache,
+            CASES,
+            targets=targets,
+            batch_size=4,
+            foreground_oversampling=oversampling,
+            seed=seed,
         )
-        return [next(stream) for _ in range(3)]
+        return [next(stream) for _ in range(8)]
 
     first, again, other = batches(1), batches(1), batches(2)
     for a, b in zip(first, again, strict=True):
         assert torch.equal(a.embeddings, b.embeddings) and a.keys == b.keys
-    assert not all(torch.equal(a.target, b.target) for a, b in zip(first, other, strict=True))
+    pairs = zip(first, other, strict=True)
+    assert not all(torch.equal(a.embeddings, b.embeddings) for a, b in pairs)
     for batch in first:
         assert batch.from_cache and batch.embeddings.shape == (4, 256, 4, 4)
-        assert all((target > 0).any() for target in batch.target[2:])
+        assert all((target == 2).any() for target in batch.target[2:])
+    unforced = torch.stack([b.target for b in batches(1, oversampling=0.0)])
+    assert (unforced == 2).flatten(2).any(-1).float().mean() < 0.5
