@@ -3,15 +3,14 @@
 A trainer trains one fold of one plans configuration: prompt-free multi-class SAM, CE + Dice
 loss, AdamW with linear warm-up then poly decay, mixed precision on CUDA, gradient clipping.
 Everything a variant may change is a class attribute; what a method changes beyond that goes
-into small overridable methods, the seams: :meth:`SAMTrainer.build_network`,
-:meth:`~SAMTrainer.configure_trainable`, :meth:`~SAMTrainer.build_loss`,
-:meth:`~SAMTrainer.parameter_groups`, :meth:`~SAMTrainer.batch_loss` (one or several prompted
-passes per batch) and :meth:`~SAMTrainer.validation_counts`; they receive a typed
+into small overridable methods, the seams (network, trainable parts, loss, parameter groups,
+batch loss, validation counts; defaults in ``seams``), which receive a typed
 :class:`~samseg.training.batch.TrainingBatch`. One engine (``loop.OptimisationStep``) does
 mixed precision, clipping and scheduling for all. A variant is a small subclass (see
 ``samseg/training/trainers/``). The pieces live in their own modules: the epoch loops
 (``loop``), checkpoints (``checkpoints``), the log file (``log_file``), the progress plot
-(``progress``), distributed training (``distributed``), the embedding cache of frozen-encoder
+(``progress``), the log's run description (``description``), distributed training
+(``distributed``), the embedding cache of frozen-encoder
 trainers (``cache``) and the final validation (``validation``).
 """
 
@@ -21,19 +20,18 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
 
 from samseg.dataset import DatasetDescription
 from samseg.evaluation import EvaluationSummary, format_table
 from samseg.io import write_json
-from samseg.models import LoraSettings, apply_freezing, build_sam, format_parameter_table
-from samseg.models.freezing import FreezingPolicy, ParameterCount
+from samseg.models import LoraSettings, format_parameter_table
+from samseg.models.freezing import FreezingPolicy
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder, preprocessed_dataset_json, preprocessed_root, raw_root
 from samseg.plans import Plans
 from samseg.threads import cpu_threads
 from samseg.training.amp import choose_mixed_precision
-from samseg.training.batch import BatchStream, TrainingBatch, TypedBatches
+from samseg.training.batch import BatchStream, TypedBatches
 from samseg.training.cache import EmbeddingCacheSettings
 from samseg.training.cache.trainer_cache import TrainerEmbeddingCache
 from samseg.training.checkpoints import (
@@ -48,6 +46,7 @@ from samseg.training.checkpoints import (
     seed_everything,
 )
 from samseg.training.data import AugmentationSettings, make_slice_loader
+from samseg.training.description import describe_trainer
 from samseg.training.distributed import DistributedContext, unwrap_model, wrap_model
 from samseg.training.fold import fold_case_ids
 from samseg.training.log_file import TrainingLog
@@ -57,14 +56,14 @@ from samseg.training.loop import (
     train_epoch,
     validation_epoch,
 )
-from samseg.training.loss import IGNORE_INDEX, DiceCELoss, pseudo_dice
 from samseg.training.optimization import adamw_with_warmup_poly
 from samseg.training.pretrained import resolve_sam_checkpoint
 from samseg.training.progress import TrainingHistory, plot_progress
+from samseg.training.seams import TrainerSeams
 from samseg.training.validation import validate_fold
 
 
-class SAMTrainer:
+class SAMTrainer(TrainerSeams):
     """Prompt-free multi-class SAM training; the base class of samseg's trainers.
 
     Attributes (class level; subclasses override them):
@@ -214,68 +213,11 @@ class SAMTrainer:
             grad_clip_norm=self.grad_clip_norm,
             device=self.device,
         )
-        self.log.log(self._describe(checkpoint if pretrained else "a training checkpoint"))
+        weights = checkpoint if pretrained else "a training checkpoint"
+        self.log.log(describe_trainer(self, weights))
         self.log.log(format_parameter_table(counts))
         if self.cache is not None:
             self.log.log(self.cache.description(self.augmentation))
-
-    def build_network(self, checkpoint: Path | None) -> nn.Module:
-        """Seam: the network, from SAM weights ``checkpoint`` (``None``: random weights).
-
-        Default: ``build_sam`` of :attr:`network_spec` (a
-        :class:`~samseg.models.segmenter.SamSegmenter`), on the CPU.
-        """
-        spec = self.network_spec
-        return build_sam(
-            spec.model_type,
-            spec.input_size,
-            checkpoint,
-            num_classes=spec.num_classes,
-            precision=self.mixed.precision,
-            lora=spec.lora,
-        )
-
-    def configure_trainable(self, network: nn.Module) -> list[ParameterCount]:
-        """Seam: set which parameters train (``requires_grad``); return the counts the log
-        shows. Default: :attr:`freezing_policy` (``samseg.models.freezing``)."""
-        return apply_freezing(network, self.freezing_policy)
-
-    def build_loss(self) -> nn.Module:
-        """Seam: the loss module (called once, by ``__init__``). Default: CE + soft Dice."""
-        return DiceCELoss(
-            ce_weight=self.ce_weight, dice_weight=self.dice_weight, ignore_index=IGNORE_INDEX
-        )
-
-    def parameter_groups(self, network: nn.Module) -> list[dict]:
-        """Seam: the optimizer's parameter groups; a group may set its own ``lr`` (peak rate,
-        which the warm-up/poly schedule scales) and ``weight_decay``. Default: one group of
-        every trainable parameter at :attr:`initial_lr`."""
-        return [{"params": [p for p in network.parameters() if p.requires_grad]}]
-
-    def network_logits(self, batch: TrainingBatch) -> torch.Tensor:
-        """(B, C, S, S) fp32 prompt-free logits of a batch: the network on its images, or
-        the decoder alone on its cached embeddings."""
-        if batch.from_cache:
-            return unwrap_model(self.network).decode_classes(batch.embeddings).logits
-        return self.network(batch.images).logits
-
-    def batch_loss(self, batch: TrainingBatch) -> torch.Tensor:
-        """Seam: the scalar loss of one training batch (with its graph); a trainer may run
-        several (prompted) passes and sum their losses. The engine does the rest."""
-        return self.loss(self.network_logits(batch), batch.target)
-
-    def validation_counts(self, batch: TrainingBatch) -> tuple[float, torch.Tensor]:
-        """Seam: one validation batch's loss and (3, C) int64 pseudo-Dice counts (true
-        positives, false positives, false negatives per class), under ``no_grad``."""
-        logits = self.network_logits(batch)
-        counts = pseudo_dice(logits, batch.target, self.network_spec.num_classes, IGNORE_INDEX)
-        return float(self.loss(logits, batch.target)), torch.stack(counts)
-
-    @property
-    def training_augmentation(self) -> AugmentationSettings:
-        """The augmentation training batches get: :attr:`augmentation`, or none when the
-        trainer reads cached embeddings."""
-        return AugmentationSettings.none() if self.embedding_cache else self.augmentation
 
     @property
     def rank_batch_size(self) -> int:
@@ -443,23 +385,3 @@ class SAMTrainer:
             self.log.log(f"new best EMA pseudo Dice: {self.history.best_ema_pseudo_dice:.4f}")
         if self.current_epoch % self.save_every == 0 and self.current_epoch < self.num_epochs:
             save_checkpoint(self.checkpoint_state(), self.output_folder / CHECKPOINT_LATEST)
-
-    def _describe(self, weights: object) -> str:
-        spec = self.network_spec
-        world = self.distributed.world_size
-        return "\n".join(
-            [
-                f"{type(self).__name__}: {self.plans.dataset_name}, plans {self.plans.plans_name},"
-                f" configuration {self.configuration_name}, fold {self.fold}",
-                f"network: {spec.model_type} at {spec.input_size} px, {spec.num_classes} classes,"
-                f" LoRA {spec.lora}, freezing policy {self.freezing_policy}, weights from "
-                f"{weights or 'random initialisation'}",
-                f"device {self.device} x {world} rank(s) ({torch.get_num_threads()} threads), "
-                f"{self.mixed.description}, batch "
-                f"{self.rank_batch_size} per rank, {len(self.train_ids)} training and "
-                f"{len(self.val_ids)} validation cases",
-                f"{self.num_epochs} epochs x {self.num_iterations_per_epoch} iterations, AdamW "
-                f"lr {self.initial_lr:g} (warm-up {self.warmup_iterations} iterations, poly "
-                f"{self.poly_exponent}), weight decay {self.weight_decay:g}",
-            ]
-        )
