@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
+
+if TYPE_CHECKING:
+    from samseg.training.data import SliceBatchStream
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ class BatchStream(Protocol):
 class TypedBatches:
     """Wraps a slice loader stream (dict batches) into a :class:`BatchStream`."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: SliceBatchStream) -> None:
         self.stream = stream
 
     def __iter__(self) -> TypedBatches:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from samseg.errors import SamsegConfigError
 from samseg.models.segmenter import SamSegmenter
@@ -16,6 +17,9 @@ from samseg.training.cache.store import EmbeddingCache
 from samseg.training.cache.stream import CachedBatchStream
 from samseg.training.data.augmentation import AugmentationSettings
 from samseg.training.data.targets import ClassIndexTargets
+
+if TYPE_CHECKING:
+    from samseg.training.trainer import SAMTrainer
 
 
 class TrainerEmbeddingCache:
@@ -62,7 +66,7 @@ class TrainerEmbeddingCache:
         self.cache: EmbeddingCache | None = None
 
     @classmethod
-    def for_trainer(cls, trainer, network: SamSegmenter) -> TrainerEmbeddingCache:
+    def for_trainer(cls, trainer: SAMTrainer, network: SamSegmenter) -> TrainerEmbeddingCache:
         """The cache of ``trainer`` (a ``SAMTrainer`` with ``embedding_cache`` settings).
 
         Raises:
