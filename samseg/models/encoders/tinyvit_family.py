@@ -24,11 +24,12 @@ TINYVIT_CONFIGS: MappingProxyType[str, TinyViTConfig] = MappingProxyType(
 )
 """TinyViT configurations by model type (LiteMedSAM: the TinyViT-5M widths, stride-1 stem)."""
 
-LITEMEDSAM_MEMORY = MemoryFigures(parameters_millions=9.8, per_slice_gb_at_512=8.1)
-"""9.8 M parameters. Activations saved for backward of one 256 px slice, fp32 (tensors seen by
-``torch.autograd.graph.saved_tensors_hooks``): 2.0 GB, scaled to 512 px (the same count gives
-vit_b 1.5 GB at 512, against the planner's 1.6). Stage 0's convolution blocks at full input
-resolution (256 channels at S x S) make TinyViT costlier per pixel than vit_b."""
+LITEMEDSAM_MEMORY = MemoryFigures(parameters_millions=9.8, per_slice_gb_at_512=7.4)
+"""9.8 M parameters. Activations saved for backward of one 256 px slice, fp32 (distinct storages
+seen by ``torch.autograd.graph.saved_tensors_hooks``, parameters excluded): 1.85 GB, scaled to
+512 px (the same count gives vit_b 1.2 GB at 512, against the planner's 1.6). Stage 0's
+convolution blocks at full input resolution (256 channels at S x S) make TinyViT costlier per
+pixel than vit_b."""
 
 QKV_PARTS = ("q", "k", "v")
 
