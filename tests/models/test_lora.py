@@ -71,7 +71,7 @@ def test_full_and_frozen_policies(tiny_model: Models) -> None:
     assert rows[-1].trainable == rows[-1].total
     with pytest.raises(ValueError, match="apply_lora"):
         apply_freezing(model, "lora")
-    with pytest.raises(ValueError, match="full, lora, frozen"):
+    with pytest.raises(ValueError, match="full, lora, decoder, frozen"):
         apply_freezing(model, "partial")  # type: ignore[arg-type]
 
 
