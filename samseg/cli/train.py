@@ -67,8 +67,9 @@ def build_parser() -> SamsegArgumentParser:
         "--model_type",
         default=None,
         metavar="TYPE",
-        help="SAM backbone (vit_b, vit_l, vit_h, vit_small, vit_tiny); default: the "
-        "trainer's or the configuration's",
+        help="SAM backbone, a model type of samseg.models.MODEL_TYPES (e.g. vit_b, litemedsam; "
+        "an unknown one is an error listing them all); default: the trainer's or the "
+        "configuration's",
     )
     return parser
 
