@@ -266,12 +266,17 @@ class LiteMedSAMPlanner(SliceSAMPlanner):
 
 
 class DemoLiteMedSAMPlanner(LiteMedSAMPlanner):
-    """Plans ``samsegDemoLiteMedSAMPlans``: LiteMedSAM's ``2d_256`` for the CPU demo dataset,
-    the median slice filling 90 % of the input so that every demo case (largest sides 104-114
-    pixels around a median of 111) fits one window: one encoder pass per slice."""
+    """Plans ``samsegDemoLiteMedSAMPlans``: one LiteMedSAM configuration, ``2d_128``, for the
+    CPU demo (``scripts/demo.sh``). 128 pixels keep the demo slices' resolution at a quarter of
+    256's encoder and decoder cost; the median slice fills 90 % of the input, so every demo case
+    (largest sides 104-114 pixels around a median of 111) fits one window: one encoder pass per
+    slice. No context slices: each slice is repeated into the three channels, the grey images
+    the pretrained encoder was trained on."""
 
     plans_name = "samsegDemoLiteMedSAMPlans"
+    input_sizes = (128,)
     median_extent_fill = 0.9
+    context_slices = 0
 
 
 def _round_down(value: float, decimals: int) -> float:

@@ -109,9 +109,12 @@ DEMO_LIKE = fingerprint(
 
 def test_demo_litemedsam_planner_fits_every_demo_case_in_one_window():
     windows = {}
-    for name in ("LiteMedSAMPlanner", "DemoLiteMedSAMPlanner"):
+    for name, configuration_name in (
+        ("LiteMedSAMPlanner", "2d_256"),
+        ("DemoLiteMedSAMPlanner", "2d_128"),
+    ):
         plans = planner_class(name)("Dataset001_Demo", description(), DEMO_LIKE).plan()
-        configuration = plans.configuration("2d_256")
+        configuration = plans.configuration(configuration_name)
         shapes = [shape[1:] for shape in DEMO_LIKE["shapes_after_crop"]]
         frames = [SliceFrame.for_configuration(shape, configuration) for shape in shapes]
         windows[name] = [frame.tiles_per_slice for frame in frames]
