@@ -9,8 +9,9 @@ from pathlib import Path
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
 from samseg.devices import DEVICES, resolve_device
-from samseg.inference.defaults import DEFAULT_CHECKPOINT, INFERENCE_PRECISIONS
+from samseg.inference.defaults import DEFAULT_CHECKPOINT
 from samseg.paths import model_folder, results_root
+from samseg.precisions import INFERENCE_PRECISIONS
 
 
 def build_parser() -> SamsegArgumentParser:

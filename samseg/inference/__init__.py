@@ -16,7 +16,6 @@ _EXPORTS = {
     "model_loading": ("ModelFolder", "load_trained_network"),
     "network": ("SegmenterNetwork", "SliceBatch", "SliceNetwork", "as_slice_network"),
     "postprocessing": ("keep_largest_component_per_label",),
-    "defaults": ("INFERENCE_PRECISIONS", "InferencePrecision"),
     "slice_predictor": ("PredictedCase", "SlicePredictor"),
     "tiling": ("PlaneTiling", "gaussian_weights", "window_starts"),
 }

@@ -23,9 +23,9 @@ from torch import nn
 from torch.ao.quantization import quantize_dynamic
 
 from samseg.errors import SamsegInputError
-from samseg.inference.defaults import INFERENCE_PRECISIONS
 from samseg.inference.network import SliceNetwork, as_slice_network
 from samseg.models import SamSegmenter, has_lora, merge_lora
+from samseg.precisions import INFERENCE_PRECISIONS
 
 
 def prepare_networks(

@@ -12,12 +12,10 @@ and :class:`~samseg.models.segmenter.SamSegmenter` returns fp32 logits in every 
 
 from __future__ import annotations
 
-from typing import Literal, get_args
-
 import torch
 
-Precision = Literal["auto", "fp32", "bf16", "fp16"]
-PRECISIONS: tuple[str, ...] = get_args(Precision)
+from samseg.precisions import NETWORK_PRECISIONS
+from samseg.precisions import NetworkPrecision as Precision
 
 
 def check_precision(precision: str) -> Precision:
@@ -26,8 +24,10 @@ def check_precision(precision: str) -> Precision:
     Raises:
         ValueError: any other value.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, found {precision!r}.")
+    if precision not in NETWORK_PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {', '.join(NETWORK_PRECISIONS)}, found {precision!r}."
+        )
     return precision  # type: ignore[return-value]
 
 
