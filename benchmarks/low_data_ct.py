@@ -11,10 +11,11 @@ wall time per stage and iterations x batch per method.
 samseg's trainers and nnU-Net's trainer are benchmark subclasses with an iteration budget,
 written into the work folder (samseg's through ``SAMSEG_extTrainer``) or into nnU-Net's venv
 (nnU-Net finds trainers only inside its package). Neither runs its final validation on the
-training cases (the slab is the test). nnU-Net lives in its own venv, made as
-``plan_and_preprocess.py`` makes it::
+training cases (the slab is the test), and no method mirrors at test time (a trainer on cached
+embeddings cannot). nnU-Net lives in its own venv, made as ``plan_and_preprocess.py`` makes
+it::
 
-    python benchmarks/low_data_ct.py --iterations 300 --lora-iterations 40 --lora-batch 2
+    python benchmarks/low_data_ct.py --iterations 250 --batch 4 --lora-iterations 40 --lora-batch 2
 """
 
 from __future__ import annotations
@@ -248,9 +249,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--methods", default=",".join(METHODS), help="of decoder,lora,nnunet")
     parser.add_argument(
-        "--iterations", type=int, default=300, help="decoder-only and nnU-Net training steps"
+        "--iterations", type=int, default=250, help="decoder-only and nnU-Net training steps"
     )
-    parser.add_argument("--batch", type=int, default=8, help="decoder-only batch (default: 8)")
+    parser.add_argument("--batch", type=int, default=4, help="decoder-only batch (default: 4)")
     parser.add_argument("--lora-iterations", type=int, default=40, help="LoRA training steps")
     parser.add_argument("--lora-batch", type=int, default=2, help="LoRA batch (default: 2)")
     parser.add_argument("--epochs", type=int, default=10, help="epochs the steps are split into")
