@@ -76,6 +76,24 @@ def prepare_dataset(base: Path, dataset: str, num_cases: int) -> dict[str, Path]
     return roots
 
 
+def make_engine_trainer(roots: dict[str, Path], name: str):
+    """Trainer ``name`` on fold 0 of the engine dataset, on the CPU, from random weights."""
+    import torch
+
+    from samseg.plans import Plans
+    from samseg.training.registry import trainer_class
+
+    plans = Plans.load(roots["preprocessed"] / DATASET / "samsegPlans.json")
+    return trainer_class(name)(
+        plans=plans,
+        configuration=CONFIGURATION,
+        fold=0,
+        device=torch.device("cpu"),
+        sam_checkpoint="none",
+        show_progress=False,
+    )
+
+
 @pytest.fixture(scope="session")
 def engine_roots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Raw and preprocessed roots holding Dataset042_Engine, planned and preprocessed once."""

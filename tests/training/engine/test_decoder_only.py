@@ -8,26 +8,16 @@ import shutil
 
 import torch
 
-from samseg.plans import Plans
 from samseg.training.cache.key import CACHE_ROOT_NAME, KEY_FILE
 from samseg.training.checkpoints import CHECKPOINT_FINAL, CHECKPOINT_LATEST, load_checkpoint
-from samseg.training.registry import trainer_class
-from tests.training.engine.conftest import CONFIGURATION, DATASET
+from tests.training.engine.conftest import DATASET, make_engine_trainer
 
 CHANCE_DICE = 0.25
 """Foreground Dice of a guess: the box covers ~10 % of a slice, the disc ~6 %."""
 
 
 def make_trainer(roots: dict, name: str = "TinyDecoderOnlyTrainer"):
-    plans = Plans.load(roots["preprocessed"] / DATASET / "samsegPlans.json")
-    return trainer_class(name)(
-        plans=plans,
-        configuration=CONFIGURATION,
-        fold=0,
-        device=torch.device("cpu"),
-        sam_checkpoint="none",
-        show_progress=False,
-    )
+    return make_engine_trainer(roots, name)
 
 
 def cache_folders(roots: dict) -> list:

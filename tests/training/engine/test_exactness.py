@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from samseg.cli.train import main
-from samseg.plans import Plans
 from samseg.training.checkpoints import (
     CHECKPOINT_BEST,
     CHECKPOINT_FINAL,
@@ -18,22 +17,13 @@ from samseg.training.checkpoints import (
     resume_checkpoint,
     save_checkpoint,
 )
-from samseg.training.registry import trainer_class
-from tests.training.engine.conftest import CONFIGURATION, DATASET
+from tests.training.engine.conftest import CONFIGURATION, make_engine_trainer
 
 RANDOM_TRAINER = "RandomDrawsTinyTrainer"
 
 
 def make_trainer(roots: dict, name: str = RANDOM_TRAINER):
-    plans = Plans.load(roots["preprocessed"] / DATASET / "samsegPlans.json")
-    return trainer_class(name)(
-        plans=plans,
-        configuration=CONFIGURATION,
-        fold=0,
-        device=torch.device("cpu"),
-        sam_checkpoint="none",
-        show_progress=False,
-    )
+    return make_engine_trainer(roots, name)
 
 
 def test_continue_restores_the_torch_numpy_and_python_generators(engine):

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import torch
 
-from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, CHECKPOINT_LATEST
-from samseg.training.registry import trainer_class
-from tests.training.engine.conftest import CONFIGURATION, DATASET, engine_environment
+from tests.training.engine.conftest import (
+    CONFIGURATION,
+    engine_environment,
+    make_engine_trainer,
+)
 
 COMMAND = [
     "-c",
@@ -49,15 +51,7 @@ def log_text(fold_folder: Path) -> str:
 def uninterrupted_weights(roots: dict[str, Path]) -> dict[str, torch.Tensor]:
     """Final weights of SlowTinyTrainer trained in one go (in this process, no validation)."""
     with engine_environment(roots):
-        plans = Plans.load(roots["preprocessed"] / DATASET / "samsegPlans.json")
-        trainer = trainer_class("SlowTinyTrainer")(
-            plans=plans,
-            configuration=CONFIGURATION,
-            fold=0,
-            device=torch.device("cpu"),
-            sam_checkpoint="none",
-            show_progress=False,
-        )
+        trainer = make_engine_trainer(roots, "SlowTinyTrainer")
         trainer.initialize()
         trainer.run_training()
         final = torch.load(trainer.output_folder / CHECKPOINT_FINAL, weights_only=True)

@@ -3,25 +3,13 @@ changes the schedule through num_epochs and num_iterations_per_epoch."""
 
 from __future__ import annotations
 
-import torch
-
-from samseg.plans import Plans
 from samseg.training.batch import TrainingBatch
 from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint
-from samseg.training.registry import trainer_class
-from tests.training.engine.conftest import CONFIGURATION, DATASET
+from tests.training.engine.conftest import make_engine_trainer
 
 
 def make_trainer(roots: dict, name: str):
-    plans = Plans.load(roots["preprocessed"] / DATASET / "samsegPlans.json")
-    return trainer_class(name)(
-        plans=plans,
-        configuration=CONFIGURATION,
-        fold=0,
-        device=torch.device("cpu"),
-        sam_checkpoint="none",
-        show_progress=False,
-    )
+    return make_engine_trainer(roots, name)
 
 
 def test_an_external_trainer_overrides_every_seam(engine):
