@@ -102,10 +102,24 @@ def _encode_case(
     settings: EmbeddingCacheSettings,
     bar: tqdm,
 ) -> int:
-    """Cut, encode and write one case; return its number of views."""
+    """Cut, encode and write one case; return its number of views.
+
+    Views are encoded as soon as a batch of them is cut, and ``bar`` advances by the slices whose
+    views are all encoded, so the progress shows the encoder's work, not the cutting.
+    """
     records: list[ViewRecord] = []
     images: list[np.ndarray] = []
     labels: list[np.ndarray] = []
+    encoded: list[tuple[np.ndarray, dict[int, np.ndarray]]] = []
+    slices_cut = 0
+
+    def encode_cut_views() -> None:
+        nonlocal slices_cut
+        start = sum(len(chunk) for chunk, _ in encoded)
+        encoded.append(_encode(network, np.stack(images[start:]), settings))
+        bar.update(slices_cut)
+        slices_cut = 0
+
     for slice_index in range(case.data.shape[1]):
         image = sam_input_slices(case.data, [slice_index], configuration.context_slices)[0]
         label = np.asarray(case.label[0, slice_index])
@@ -118,8 +132,13 @@ def _encode_case(
                 records.append(ViewRecord(slice_index, scale, window, values))
                 images.append(view_image)
                 labels.append(view_label)
-        bar.update()
-    embeddings, blocks = _encode(network, np.stack(images), settings)
+        slices_cut += 1
+        if len(images) - sum(len(chunk) for chunk, _ in encoded) >= settings.encode_batch_size:
+            encode_cut_views()
+    if slices_cut:
+        encode_cut_views()
+    embeddings = np.concatenate([chunk for chunk, _ in encoded])
+    blocks = {b: np.concatenate([chunk[b] for _, chunk in encoded]) for b in settings.return_blocks}
     cache.write_case(case_id, records, embeddings, blocks, np.stack(labels))
     return len(records)
 

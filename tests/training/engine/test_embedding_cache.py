@@ -193,3 +193,42 @@ def test_cached_batches_are_seeded_and_oversample_foreground(setup):
         assert all((target == 2).any() for target in batch.target[2:])
     unforced = torch.stack([b.target for b in batches(1, oversampling=0.0)])
     assert (unforced == 2).flatten(2).any(-1).float().mean() < 0.5
+
+
+def test_progress_counts_slices_once_their_views_are_encoded(setup, monkeypatch):
+    """The bar must not run ahead of the encoder (it used to reach 100 % before encoding)."""
+    roots, plans, network = setup
+    settings = dataclasses.replace(EmbeddingCacheSettings(), encode_batch_size=2)
+    cache = make_cache(roots, plans, network, settings)
+    from samseg.training.cache import build as build_module
+
+    encoded_views, progress_at_encode = [0], []
+    original_encode = build_module._encode
+
+    class Bar:
+        n = 0
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def update(self, count=1):
+            Bar.n += count
+
+    def encode(network, images, settings):
+        progress_at_encode.append((Bar.n, encoded_views[0]))
+        encoded_views[0] += len(images)
+        return original_encode(network, images, settings)
+
+    monkeypatch.setattr(build_module, "tqdm", Bar)
+    monkeypatch.setattr(build_module, "_encode", encode)
+    report = build(cache, network, plans, settings)
+    assert len(progress_at_encode) > len(CASES)
+    # Each engine slice is one view: slices counted before an encode = views encoded before it.
+    assert all(slices == views for slices, views in progress_at_encode)
+    assert Bar.n == report.encoded_views
