@@ -52,6 +52,46 @@ def write_volume(
     sitk.WriteImage(image, str(path))
 
 
+DICOM_SERIES_UID = "1.2.826.0.1.3680043.2.1125.1"
+DICOM_SLICE_SPACING = 3.0
+
+
+def write_dicom_series(
+    folder: Path,
+    volume: np.ndarray,
+    heights: list[float] | None = None,
+    orientation: dict[int, str] | None = None,
+) -> Path:
+    """Write a (z, y, x) int16 volume as one CT slice file per z, origin (10, -20, 30).
+
+    ``heights`` replaces the slices' z positions (default: 30 mm + 3 mm steps);
+    ``orientation`` gives some slices another Image Orientation (Patient) string.
+    """
+    image = sitk.GetImageFromArray(volume)
+    image.SetSpacing((0.9, 0.9, DICOM_SLICE_SPACING))
+    image.SetOrigin((10.0, -20.0, 30.0))
+    folder.mkdir(parents=True)
+    writer = sitk.ImageFileWriter()
+    writer.KeepOriginalImageUIDOn()
+    for index in range(volume.shape[0]):
+        slice_image = image[:, :, index]
+        position = list(image.TransformIndexToPhysicalPoint((0, 0, index)))
+        if heights is not None:
+            position[2] = heights[index]
+        tags = {
+            "0020|000e": DICOM_SERIES_UID,
+            "0020|0032": "\\".join(map(str, position)),
+            "0020|0013": str(index + 1),
+            "0020|0037": (orientation or {}).get(index, "1\\0\\0\\0\\1\\0"),
+            "0008|0060": "CT",
+        }
+        for tag, value in tags.items():
+            slice_image.SetMetaData(tag, value)
+        writer.SetFileName(str(folder / f"slice{index:03d}.dcm"))
+        writer.Execute(slice_image)
+    return folder
+
+
 def synthetic_case(seed: int, shape=(8, 24, 28)) -> tuple[np.ndarray, np.ndarray]:
     """A CT-like (z, y, x) int16 volume with two box-shaped organs, and its uint8 label."""
     rng = np.random.default_rng(seed)

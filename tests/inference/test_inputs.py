@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import SimpleITK as sitk
 
 from samseg.errors import SamsegInputError
 from samseg.inference import find_cases
+from tests.conftest import write_dicom_series
 from tests.inference.helpers import make_description, make_plans, write_image
-
-
-def write_dicom_series(folder: Path, volume: np.ndarray) -> Path:
-    """Write a (z, y, x) int16 volume as one DICOM series, a file per slice."""
-    image = sitk.GetImageFromArray(volume)
-    image.SetSpacing((0.9, 0.9, 3.0))
-    folder.mkdir(parents=True)
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    for index in range(volume.shape[0]):
-        slice_image = image[:, :, index]
-        position = image.TransformIndexToPhysicalPoint((0, 0, index))
-        tags = {
-            "0020|000e": "1.2.826.0.1.3680043.2.1125.7",
-            "0020|0032": "\\".join(map(str, position)),
-            "0020|0013": str(index + 1),
-            "0020|0037": "1\\0\\0\\0\\1\\0",
-            "0008|0060": "CT",
-        }
-        for tag, value in tags.items():
-            slice_image.SetMetaData(tag, value)
-        writer.SetFileName(str(folder / f"slice{index:03d}.dcm"))
-        writer.Execute(slice_image)
-    return folder
 
 
 @pytest.fixture

@@ -2,53 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import SimpleITK as sitk
 
 from samseg.errors import SamsegInputError
 from samseg.io import SimpleITKIO, reader_writer_for
-
-SERIES_UID = "1.2.826.0.1.3680043.2.1125.1"
-SLICE_SPACING = 3.0
-
-
-def write_series(
-    folder: Path,
-    volume: np.ndarray,
-    heights: list[float] | None = None,
-    orientation: dict[int, str] | None = None,
-) -> Path:
-    """Write a (z, y, x) int16 volume as one CT slice file per z, origin (10, -20, 30).
-
-    ``heights`` replaces the slices' z positions (default: 30 mm + 3 mm steps);
-    ``orientation`` gives some slices another Image Orientation (Patient) string.
-    """
-    image = sitk.GetImageFromArray(volume)
-    image.SetSpacing((0.9, 0.9, SLICE_SPACING))
-    image.SetOrigin((10.0, -20.0, 30.0))
-    folder.mkdir()
-    writer = sitk.ImageFileWriter()
-    writer.KeepOriginalImageUIDOn()
-    for index in range(volume.shape[0]):
-        slice_image = image[:, :, index]
-        position = list(image.TransformIndexToPhysicalPoint((0, 0, index)))
-        if heights is not None:
-            position[2] = heights[index]
-        tags = {
-            "0020|000e": SERIES_UID,
-            "0020|0032": "\\".join(map(str, position)),
-            "0020|0013": str(index + 1),
-            "0020|0037": (orientation or {}).get(index, "1\\0\\0\\0\\1\\0"),
-            "0008|0060": "CT",
-        }
-        for tag, value in tags.items():
-            slice_image.SetMetaData(tag, value)
-        writer.SetFileName(str(folder / f"slice{index:03d}.dcm"))
-        writer.Execute(slice_image)
-    return folder
+from tests.conftest import DICOM_SLICE_SPACING, write_dicom_series
 
 
 @pytest.fixture
@@ -57,15 +17,15 @@ def volume() -> np.ndarray:
 
 
 def test_dicom_series_folder_reads_as_one_volume(tmp_path, volume):
-    folder = write_series(tmp_path / "series", volume)
+    folder = write_dicom_series(tmp_path / "series", volume)
     images, geometry = reader_writer_for(folder).read_images([folder])
     np.testing.assert_array_equal(images[0], volume)
-    assert geometry.spacing == pytest.approx((SLICE_SPACING, 0.9, 0.9))
+    assert geometry.spacing == pytest.approx((DICOM_SLICE_SPACING, 0.9, 0.9))
     assert geometry.origin == pytest.approx((10.0, -20.0, 30.0))
 
 
 def test_series_with_a_missing_slice_is_refused_naming_the_gap(tmp_path, volume):
-    folder = write_series(tmp_path / "series", volume)
+    folder = write_dicom_series(tmp_path / "series", volume)
     (folder / "slice003.dcm").unlink()
     with pytest.raises(SamsegInputError) as raised:
         SimpleITKIO().read_volume(folder)
@@ -75,21 +35,21 @@ def test_series_with_a_missing_slice_is_refused_naming_the_gap(tmp_path, volume)
 
 
 def test_series_with_a_duplicated_position_is_refused(tmp_path, volume):
-    folder = write_series(tmp_path / "series", volume, heights=[30, 33, 33, 36, 39, 42])
+    folder = write_dicom_series(tmp_path / "series", volume, heights=[30, 33, 33, 36, 39, 42])
     with pytest.raises(SamsegInputError, match=r"step of 0 mm between slice001\.dcm"):
         SimpleITKIO().read_volume(folder)
 
 
 def test_slice_with_another_orientation_is_refused_naming_it(tmp_path, volume):
     tilted = "1\\0\\0\\0\\0.9848077\\-0.1736482"
-    folder = write_series(tmp_path / "series", volume, orientation={4: tilted})
+    folder = write_dicom_series(tmp_path / "series", volume, orientation={4: tilted})
     with pytest.raises(SamsegInputError, match=r"orientation .* found .* in slice004\.dcm"):
         SimpleITKIO().read_volume(folder)
 
 
 def test_slice_with_another_size_is_refused_naming_it(tmp_path, volume):
-    folder = write_series(tmp_path / "series", volume)
-    other = write_series(tmp_path / "other", volume[:, :, :5])
+    folder = write_dicom_series(tmp_path / "series", volume)
+    other = write_dicom_series(tmp_path / "other", volume[:, :, :5])
     (other / "slice002.dcm").replace(folder / "slice002.dcm")
     with pytest.raises(SamsegInputError, match=r"6 rows and 8 columns.*5 columns in slice002"):
         SimpleITKIO().read_volume(folder)
@@ -97,7 +57,7 @@ def test_slice_with_another_size_is_refused_naming_it(tmp_path, volume):
 
 def test_slice_without_a_position_is_refused_naming_it(tmp_path, volume):
     pydicom = pytest.importorskip("pydicom")
-    folder = write_series(tmp_path / "series", volume)
+    folder = write_dicom_series(tmp_path / "series", volume)
     dataset = pydicom.dcmread(folder / "slice005.dcm")
     del dataset.ImagePositionPatient
     dataset.save_as(folder / "slice005.dcm")
@@ -108,16 +68,16 @@ def test_slice_without_a_position_is_refused_naming_it(tmp_path, volume):
 def test_small_position_jitter_reads_without_itk_warnings(tmp_path, volume, capfd):
     # Rounded positions (1 % of the spacing off) are accepted; ITK's own warning is silenced.
     heights = [30.0, 33.03, 36.0, 38.97, 42.0, 45.0]
-    folder = write_series(tmp_path / "series", volume, heights=heights)
+    folder = write_dicom_series(tmp_path / "series", volume, heights=heights)
     assert sitk.ProcessObject.GetGlobalWarningDisplay()
     array, geometry = SimpleITKIO().read_volume(folder)
     np.testing.assert_array_equal(array, volume)
-    assert geometry.spacing[0] == pytest.approx(SLICE_SPACING)
+    assert geometry.spacing[0] == pytest.approx(DICOM_SLICE_SPACING)
     assert "WARNING" not in capfd.readouterr().err
     assert sitk.ProcessObject.GetGlobalWarningDisplay()
 
 
 def test_series_with_every_slice_at_one_position_is_refused(tmp_path, volume):
-    folder = write_series(tmp_path / "series", volume, heights=[30.0] * 6)
+    folder = write_dicom_series(tmp_path / "series", volume, heights=[30.0] * 6)
     with pytest.raises(SamsegInputError, match="mean spacing 0 mm"):
         SimpleITKIO().read_volume(folder)
