@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import torch
 
+from samseg.training.data.closing_stream import ClosingStream
+
 if TYPE_CHECKING:
     from samseg.training.data import SliceBatchStream
 
@@ -88,7 +90,7 @@ class BatchStream(Protocol):
     ) -> None: ...
 
 
-class TypedBatches:
+class TypedBatches(ClosingStream):
     """Wraps a slice loader stream (dict batches) into a :class:`BatchStream`."""
 
     def __init__(self, stream: SliceBatchStream) -> None:
@@ -100,14 +102,6 @@ class TypedBatches:
     def __next__(self) -> TrainingBatch:
         return TrainingBatch.from_loader(next(self.stream))
 
-    def __enter__(self) -> TypedBatches:
-        self.stream.__enter__()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stream.__exit__(exc_type, exc, traceback)
+    def close(self) -> None:
+        """Close the wrapped loader stream (its worker processes)."""
+        self.stream.close()

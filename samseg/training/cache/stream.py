@@ -4,18 +4,18 @@ slices (random views, the last ones of a batch for foreground), made inline."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
 
 import numpy as np
 import torch
 
 from samseg.training.batch import TrainingBatch
 from samseg.training.cache.store import CachedCase, EmbeddingCache
+from samseg.training.data.closing_stream import ClosingStream
 from samseg.training.data.sampling import oversampled_count
 from samseg.training.data.targets import ClassIndexTargets
 
 
-class CachedBatchStream:
+class CachedBatchStream(ClosingStream):
     """Infinite :class:`~samseg.training.batch.TrainingBatch` es of cached embeddings.
 
     A sample takes a random case, then a random view of it; the last
@@ -86,16 +86,6 @@ class CachedBatchStream:
     def close(self) -> None:
         """Nothing runs in the background; present for the stream protocol."""
 
-    def __enter__(self) -> CachedBatchStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _views_by_foreground_value(case: CachedCase, targets: ClassIndexTargets) -> dict[int, list]:

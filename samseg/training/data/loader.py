@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 import torch
 from batchgenerators.dataloading.multi_threaded_augmenter import MultiThreadedAugmenter
@@ -17,13 +16,14 @@ from samseg.preprocessing.properties import CaseProperties
 from samseg.preprocessing.storage import CasePaths, load_case, load_properties
 from samseg.slices import SAM_CHANNELS
 from samseg.training.data.augmentation import AugmentationSettings
+from samseg.training.data.closing_stream import ClosingStream
 from samseg.training.data.slice_batches import SliceBatchGenerator
 from samseg.training.data.targets import ClassIndexTargets
 
 CACHED_BATCHES_PER_WORKER = 2
 
 
-class SliceBatchStream:
+class SliceBatchStream(ClosingStream):
     """Infinite iterator of training batches; a context manager whose exit stops the workers.
 
     Each batch is a dict:
@@ -63,16 +63,6 @@ class SliceBatchStream:
         if isinstance(self._augmenter, MultiThreadedAugmenter):
             self._augmenter._finish()
 
-    def __enter__(self) -> SliceBatchStream:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def make_slice_loader(
