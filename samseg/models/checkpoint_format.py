@@ -60,6 +60,11 @@ SAM_SEGMENTER_KIND = "sam_segmenter"
 """The kind of samseg's prompt-free multi-class SamSegmenter (options: ``NetworkSpec``); the
 only kind version 1 files hold."""
 
+PROMPTABLE_SAM_KIND = "promptable_sam"
+"""The kind of a SamSegmenter trained for SAM's prompts only (interactive fine-tuning); same
+options as ``sam_segmenter``. Its prompt-free class head is untrained: it predicts with
+prompts (``samseg_predict --prompts``), never prompt-free."""
+
 MIRROR_AXES = (0, 1)
 """In-plane axes: 0 rows, 1 columns."""
 

@@ -17,7 +17,11 @@ from typing import Any
 from torch import nn
 
 from samseg.errors import SamsegInputError
-from samseg.models.checkpoint_format import SAM_SEGMENTER_KIND, NetworkDescription
+from samseg.models.checkpoint_format import (
+    PROMPTABLE_SAM_KIND,
+    SAM_SEGMENTER_KIND,
+    NetworkDescription,
+)
 from samseg.models.spec import NetworkSpec
 
 NetworkBuilder = Callable[[Mapping[str, Any], str], nn.Module]
@@ -30,8 +34,15 @@ def build_sam_segmenter(options: Mapping[str, Any], where: str) -> nn.Module:
     return NetworkSpec.from_json(dict(options), where).build()
 
 
+def build_promptable_sam(options: Mapping[str, Any], where: str) -> nn.Module:
+    """A :class:`~samseg.models.SamSegmenter` trained for prompts only (``NetworkSpec``
+    options)."""
+    spec = NetworkSpec.from_json({**options, "kind": PROMPTABLE_SAM_KIND}, where)
+    return spec.build()
+
+
 NETWORK_KINDS: Mapping[str, NetworkBuilder] = MappingProxyType(
-    {SAM_SEGMENTER_KIND: build_sam_segmenter}
+    {SAM_SEGMENTER_KIND: build_sam_segmenter, PROMPTABLE_SAM_KIND: build_promptable_sam}
 )
 """Every network kind samseg can rebuild from a checkpoint."""
 

@@ -1,4 +1,5 @@
-"""The options of the ``sam_segmenter`` network kind: model type, input size, classes, LoRA.
+"""The options of the ``sam_segmenter`` and ``promptable_sam`` network kinds: model type,
+input size, classes, LoRA.
 
 Trainers write ``NetworkSpec.to_json()`` (``{"kind": "sam_segmenter", **options}``) into
 every checkpoint under ``"network"``; the builder registry (``samseg.models.network_kinds``)
@@ -12,7 +13,12 @@ from dataclasses import asdict, dataclass
 
 from samseg.errors import SamsegInputError
 from samseg.models.builder import build_sam
-from samseg.models.checkpoint_format import KIND_KEY, SAM_SEGMENTER_KIND, NetworkDescription
+from samseg.models.checkpoint_format import (
+    KIND_KEY,
+    PROMPTABLE_SAM_KIND,
+    SAM_SEGMENTER_KIND,
+    NetworkDescription,
+)
 from samseg.models.lora import LoraSettings
 from samseg.models.segmenter import SamSegmenter
 
@@ -26,12 +32,20 @@ class NetworkSpec:
         input_size: side of the square input, pixels.
         num_classes: output classes, background included.
         lora: LoRA settings when the encoder carries LoRA layers, else ``None``.
+        promptable_only: trained for SAM's prompts only (kind ``promptable_sam``): the
+            prompt-free class head is untrained. Not an option: it chooses the kind.
     """
 
     model_type: str
     input_size: int
     num_classes: int
     lora: LoraSettings | None = None
+    promptable_only: bool = False
+
+    @property
+    def kind(self) -> str:
+        """``promptable_sam`` for a prompts-only network, else ``sam_segmenter``."""
+        return PROMPTABLE_SAM_KIND if self.promptable_only else SAM_SEGMENTER_KIND
 
     def build(self) -> SamSegmenter:
         """A randomly initialised network of this architecture (load weights afterwards)."""
@@ -40,14 +54,16 @@ class NetworkSpec:
         )
 
     def description(self) -> NetworkDescription:
-        """This network as a checkpoint's network description (kind ``sam_segmenter``)."""
+        """This network as a checkpoint's network description (kind :attr:`kind`)."""
         options = asdict(self)
+        del options["promptable_only"]
         if self.lora is not None:
             options["lora"]["targets"] = list(self.lora.targets)
-        return NetworkDescription(SAM_SEGMENTER_KIND, options)
+        return NetworkDescription(self.kind, options)
 
     def to_json(self) -> dict:
-        """``{"kind": "sam_segmenter", "model_type": ..., "input_size": ..., ...}``."""
+        """``{"kind": "sam_segmenter", "model_type": ..., "input_size": ..., ...}`` (or kind
+        ``promptable_sam``)."""
         return self.description().to_json()
 
     @classmethod
@@ -59,10 +75,10 @@ class NetworkSpec:
                 ``source``).
         """
         kind = data.get(KIND_KEY, SAM_SEGMENTER_KIND) if isinstance(data, dict) else None
-        if kind != SAM_SEGMENTER_KIND:
+        if kind not in (SAM_SEGMENTER_KIND, PROMPTABLE_SAM_KIND):
             raise SamsegInputError(
-                f"{source}: expected a {SAM_SEGMENTER_KIND} network description, found kind "
-                f"{kind!r}"
+                f"{source}: expected a {SAM_SEGMENTER_KIND} or {PROMPTABLE_SAM_KIND} network "
+                f"description, found kind {kind!r}"
             )
         try:
             lora = data.get("lora")
@@ -73,6 +89,7 @@ class NetworkSpec:
                 lora=None
                 if lora is None
                 else LoraSettings(**{**lora, "targets": tuple(lora["targets"])}),
+                promptable_only=kind == PROMPTABLE_SAM_KIND,
             )
         except (KeyError, TypeError, ValueError) as error:
             raise SamsegInputError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 
 import pytest
 import torch
@@ -100,12 +101,22 @@ def test_a_version_1_checkpoint_still_loads_for_prediction_and_continuing(tmp_pa
 
 
 def test_the_registry_builds_the_kind_a_description_names():
-    assert set(NETWORK_KINDS) == {"sam_segmenter"}
+    assert set(NETWORK_KINDS) == {"sam_segmenter", "promptable_sam"}
     built = build_network(SPEC.description(), "here")
     reference = SPEC.build()
     assert {k: v.shape for k, v in built.state_dict().items()} == {
         k: v.shape for k, v in reference.state_dict().items()
     }
+
+
+def test_a_prompts_only_network_keeps_its_kind_through_the_description():
+    promptable = replace(SPEC, promptable_only=True)
+    description = promptable.description()
+    assert description.kind == "promptable_sam"
+    assert "promptable_only" not in description.options
+    assert NetworkSpec.from_json(promptable.to_json()) == promptable
+    assert NetworkSpec.from_json(SPEC.to_json()).promptable_only is False
+    assert isinstance(build_network(description, "here"), type(SPEC.build()))
 
 
 @pytest.mark.parametrize(
