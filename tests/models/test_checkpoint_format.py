@@ -122,7 +122,10 @@ def test_a_prompts_only_network_keeps_its_kind_through_the_description():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"network": {"kind": "promise_sam", "input_size": 32}}, r"network kind of \['sam_segm"),
+        (
+            {"network": {"kind": "promise_sam", "input_size": 32}},
+            r"network kind of \['promptable_sam', 'sam_segm",
+        ),
         ({"format_version": 3}, "newer samseg"),
         ({"format_version": "2"}, "format_version 1 to 2"),
         ({"network": {"model_type": "vit_tiny"}}, "name its network kind"),
