@@ -81,6 +81,33 @@ class PlaneTiling(SliceFrame):
             [padded[i, :, r : r + size, c : c + size] for i, (r, c) in enumerate(windows)]
         )
 
+    def cut_labels(self, labels: torch.Tensor, windows: Sequence[Window | None]) -> torch.Tensor:
+        """Label maps cut like :meth:`cut` cuts images, resampled by nearest neighbour.
+
+        Nearest neighbour with pixel centres aligned (``mode="nearest-exact"``), as training
+        resamples labels (``samseg.training.data.resize.resize_labels``); padding is 0.
+
+        Args:
+            labels: (N, R, C) integer or bool label maps of the slices.
+            windows: N entries, as for :meth:`cut`.
+
+        Returns:
+            (N, S, S) in the dtype of ``labels``.
+        """
+        size = self.input_size
+        target = (size, size) if self.resizes else self.framed_shape
+        resized = labels
+        if tuple(labels.shape[-2:]) != tuple(target):
+            resized = F.interpolate(labels[:, None].float(), size=target, mode="nearest-exact")
+            resized = resized[:, 0].to(labels.dtype)
+        if self.resizes:
+            return resized
+        (top, bottom), (left, right) = self.padding
+        padded = F.pad(resized, (left, right, top, bottom))
+        return torch.stack(
+            [padded[i, r : r + size, c : c + size] for i, (r, c) in enumerate(windows)]
+        )
+
     def uncut(self, outputs: torch.Tensor) -> torch.Tensor:
         """Resize (N, K, S, S) outputs back to (N, K, R, C); windows are returned as they are."""
         return _resize(outputs, self.slice_shape) if self.resizes else outputs

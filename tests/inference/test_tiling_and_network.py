@@ -151,3 +151,32 @@ def test_largest_component_keeps_one_blob_per_label():
     kept = keep_largest_component_per_label(segmentation)
     assert kept[5, 8, 8] == 0 and kept[2, 2, 2] == 1 and kept[0, 0, 9] == 2
     assert (kept == 1).sum() == 27
+
+
+@pytest.mark.parametrize(
+    ("shape", "handling", "scaling", "zoom"),
+    [
+        ((40, 60), "sliding_window", "resize_to_fill", 1.0),  # resized to fill
+        ((40, 100), "sliding_window", "resize_to_fill", 1.0),  # windows, padded rows
+        ((50, 70), "sliding_window", "fixed_scale", 1.7),  # resampled, then windows
+    ],
+)
+def test_label_cuts_equal_the_training_views_labels(shape, handling, scaling, zoom):
+    from samseg.slice_frame import SliceFrame
+    from samseg.training.data.crop import padded_crop
+    from samseg.training.data.resize import resize_labels
+
+    rng = np.random.default_rng(0)
+    label = rng.integers(0, 4, size=shape).astype(np.uint8)
+    tiling = PlaneTiling.plan(shape, 64, handling, 0.5, slice_scaling=scaling, zoom=zoom)
+    frame = SliceFrame.plan(shape, 64, handling, 0.5, slice_scaling=scaling, zoom=zoom)
+    framed = resize_labels(label, frame.framed_shape) if frame.resamples else label
+    windows = list(tiling.windows) if not tiling.resizes else [None]
+    cut = tiling.cut_labels(torch.from_numpy(label)[None].expand(len(windows), -1, -1), windows)
+    assert cut.dtype == torch.uint8
+    if tiling.resizes:
+        expected = [resize_labels(label, (64, 64))]
+    else:
+        (top, _), (left, _) = frame.padding
+        expected = [padded_crop(framed, r - top, c - left, 64) for r, c in windows]
+    assert np.array_equal(cut.numpy(), np.stack(expected))
