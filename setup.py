@@ -9,7 +9,9 @@ CONSOLE_SCRIPTS = {
     "samseg_make_demo_dataset": "samseg.cli.make_demo_dataset:main",
     "samseg_convert_btcv": "samseg.cli.convert_btcv:main",
     "samseg_convert_transunet": "samseg.cli.convert_transunet:main",
+    "samseg_convert_image_folder": "samseg.cli.convert_image_folder:main",
     "samseg_evaluate": "samseg.cli.evaluate:main",
+    "samseg_evaluate_prompts": "samseg.cli.evaluate_prompts:main",
     "samseg_predict": "samseg.cli.predict:main",
     "samseg_train": "samseg.cli.train:main",
 }
