@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from samseg.errors import SamsegInputError
 from samseg.inference import output_files, run_record
 
 if TYPE_CHECKING:
@@ -59,16 +60,19 @@ def predict_to_folder(
     continue_prediction: bool,
     num_parts: int,
     part_id: int,
+    prompt_labels: Mapping[str, str | os.PathLike] | None = None,
 ) -> PredictionRun:
     """See :meth:`SlicePredictor.predict_to_files` (same arguments, ``folder`` a Path)."""
     all_cases = {identifier: [Path(p) for p in files] for identifier, files in cases.items()}
     identifiers = output_files.select_part(list(all_cases), num_parts, part_id)
     selected = {identifier: all_cases[identifier] for identifier in identifiers}
     output_files.check_inputs_exist(selected)
+    labels = _prompt_labels(prompt_labels, identifiers)
     ending = predictor.description.file_ending
     planned = output_files.planned_outputs(folder, identifiers, ending, save_probabilities)
     record = [folder / name for name in run_record.RECORD_FILES]
-    output_files.check_no_input_overwritten([*planned, *record], all_cases)
+    inputs = {**all_cases, **{f"{i} (prompt label)": [p] for i, p in (labels or {}).items()}}
+    output_files.check_no_input_overwritten([*planned, *record], inputs)
     settings = predictor.settings
     replacing = folder.is_dir() and run_record.check_settings_match(
         folder,
@@ -99,6 +103,7 @@ def predict_to_folder(
                 save_probabilities,
                 record if not predicted else None,
                 name,
+                None if labels is None else labels[identifier],
             )
             predicted.append(identifier)
         if replacing and predicted:
@@ -120,11 +125,17 @@ def _predict_case(
     save_probabilities: bool,
     record: str | None,
     name: str,
+    prompt_label: Path | None,
 ) -> None:
     """Predict one case and write its files; ``record`` ``"write"`` or ``"remove"``: first
     write or remove the run's settings record (the first case of a run)."""
+    prompting = {} if prompt_label is None else {"prompt_label": prompt_label}
     result = predictor.predict_case(
-        paths, return_probabilities=save_probabilities, name=name, identifier=identifier
+        paths,
+        return_probabilities=save_probabilities,
+        name=name,
+        identifier=identifier,
+        **prompting,
     )
     if record == "write":
         run_record.write_run_record(folder, predictor.plans, predictor.description, settings)
@@ -143,6 +154,29 @@ def _predict_case(
         predictor.description.image_reader_writer().write_segmentation(
             result.segmentation, target, result.geometry
         )
+
+
+def _prompt_labels(
+    prompt_labels: Mapping[str, str | os.PathLike] | None, identifiers: Sequence[str]
+) -> dict[str, Path] | None:
+    """The prompt label of each case to predict, checked to exist; ``None`` without labels.
+
+    Raises:
+        SamsegInputError: naming the first case without a prompt label, or its missing file.
+    """
+    if prompt_labels is None:
+        return None
+    for identifier in identifiers:
+        if identifier not in prompt_labels:
+            raise SamsegInputError(
+                f"case {identifier}: expected a prompt label for every case, found none"
+            )
+        path = Path(prompt_labels[identifier])
+        if not path.is_file():
+            raise SamsegInputError(
+                f"{path}: expected the prompt label of case {identifier}, found no such file"
+            )
+    return {identifier: Path(prompt_labels[identifier]) for identifier in identifiers}
 
 
 def _remove_empty_run(folder: Path, file_ending: str, cases: Mapping[str, Sequence[Path]]) -> None:

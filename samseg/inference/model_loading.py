@@ -21,9 +21,18 @@ from torch import nn
 
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
+from samseg.inference import run_record
 from samseg.inference.defaults import DEFAULT_CHECKPOINT
-from samseg.models.checkpoint_format import WEIGHTS_KEY, SamsegCheckpoint, read_samseg_checkpoint
+from samseg.models import has_lora, merge_lora
+from samseg.models.checkpoint_format import (
+    MIRROR_AXES,
+    PROMPTABLE_SAM_KIND,
+    WEIGHTS_KEY,
+    SamsegCheckpoint,
+    read_samseg_checkpoint,
+)
 from samseg.models.network_kinds import build_network
+from samseg.models.segmenter import SamSegmenter
 from samseg.plans import Plans
 
 DEFAULT_FOLDS = (0, 1, 2, 3, 4)
@@ -191,6 +200,81 @@ def load_trained_network(checkpoint_path: str | os.PathLike) -> nn.Module:
     return network_from_checkpoint(read_trained_checkpoint(checkpoint_path))
 
 
+@dataclass(frozen=True)
+class LoadedModel:
+    """The networks of a model folder's folds, ready to predict.
+
+    Attributes:
+        model: the model folder (plans, dataset.json, configuration).
+        networks: one network per fold, LoRA merged, in eval mode on the CPU.
+        mirror_axes: the in-plane axes every checkpoint allows mirroring along.
+        source: JSON-able provenance for ``prediction_settings.json`` (model folder,
+            checkpoints with their size and modification time).
+    """
+
+    model: ModelFolder
+    networks: list[nn.Module]
+    mirror_axes: tuple[int, ...]
+    source: dict[str, Any]
+
+
+def load_model_networks(
+    folder: str | os.PathLike,
+    folds: Sequence[int | str] | None,
+    checkpoint_name: str = DEFAULT_CHECKPOINT,
+    *,
+    prompted: bool = False,
+) -> LoadedModel:
+    """Rebuild the network of each fold's checkpoint and check it against the plans.
+
+    Args:
+        folder: the model folder.
+        folds: folds to load; ``None``: :meth:`ModelFolder.default_folds`.
+        checkpoint_name: the checkpoint file of each fold.
+        prompted: the networks will be prompted (``samseg_predict --prompts``): any
+            SamSegmenter kind is accepted, ``promptable_sam`` included; otherwise a
+            ``promptable_sam`` checkpoint (its class head is untrained) is refused.
+
+    Raises:
+        SamsegInputError: what :meth:`ModelFolder.open` and :meth:`ModelFolder.checkpoints`
+            raise, a checkpoint that does not fit the plans, a prompts-only checkpoint without
+            ``prompted``, or (``prompted``) a network that is not a SamSegmenter; each
+            message names the checkpoint file.
+    """
+    model = ModelFolder.open(folder)
+    checkpoints = model.checkpoints(folds, checkpoint_name)
+    networks = []
+    mirror_axes = set(MIRROR_AXES)
+    for path in checkpoints:
+        checkpoint = read_trained_checkpoint(path)
+        if checkpoint.network.kind == PROMPTABLE_SAM_KIND and not prompted:
+            raise SamsegInputError(
+                f"{path}: expected a network for prompt-free prediction, found kind "
+                f"{PROMPTABLE_SAM_KIND}, trained for prompts only: give --prompts "
+                "box|point|points:N|clicks:N and --prompt_labels DIR"
+            )
+        network = network_from_checkpoint(checkpoint)
+        if prompted and not isinstance(network, SamSegmenter):
+            raise SamsegInputError(
+                f"{path}: expected a promptable SAM network (a SamSegmenter) for prompted "
+                f"prediction, found kind {checkpoint.network.kind!r}"
+            )
+        if prompted:
+            check_input_size(network, model.plans, model.configuration, str(path))
+        else:
+            check_fits_plans(network, model.plans, model.configuration, str(path))
+        if has_lora(network):
+            merge_lora(network)
+        networks.append(network)
+        mirror_axes &= set(checkpoint.mirroring_axes)
+    source = {
+        "model_folder": str(model.folder),
+        "checkpoints": [str(p) for p in checkpoints],
+        "checkpoint_versions": run_record.checkpoint_versions(checkpoints),
+    }
+    return LoadedModel(model, networks, tuple(sorted(mirror_axes)), source)
+
+
 def check_fits_plans(network: Any, plans: Plans, configuration: str, where: str) -> None:
     """Check a network's ``input_size`` and ``num_classes`` against the plans.
 
@@ -203,17 +287,27 @@ def check_fits_plans(network: Any, plans: Plans, configuration: str, where: str)
     Raises:
         SamsegInputError: ``"<where>: expected ..., found ..."``.
     """
-    expected_size = plans.configuration(configuration).input_size
-    if int(network.input_size) != expected_size:
-        raise SamsegInputError(
-            f"{where}: expected a network with the input size {expected_size} of configuration "
-            f"{configuration}, found {network.input_size}"
-        )
+    check_input_size(network, plans, configuration, where)
     handling = plans.label_handling
     if int(network.num_classes) != handling.num_classes:
         raise SamsegInputError(
             f"{where}: expected {handling.num_classes} output classes (the plans' "
             f"{list(handling.class_names)}), found {network.num_classes}"
+        )
+
+
+def check_input_size(network: Any, plans: Plans, configuration: str, where: str) -> None:
+    """Check a network's ``input_size`` against the configuration's (prompted networks: their
+    class head is not used, so only the size must fit).
+
+    Raises:
+        SamsegInputError: ``"<where>: expected a network with the input size ..., found ..."``.
+    """
+    expected_size = plans.configuration(configuration).input_size
+    if int(network.input_size) != expected_size:
+        raise SamsegInputError(
+            f"{where}: expected a network with the input size {expected_size} of configuration "
+            f"{configuration}, found {network.input_size}"
         )
 
 

@@ -23,7 +23,6 @@ from tqdm import tqdm
 
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
-from samseg.inference import run_record
 from samseg.inference.case_context import CaseContext
 from samseg.inference.ensemble import SliceEnsemble
 from samseg.inference.export import SegmentationExporter
@@ -31,17 +30,15 @@ from samseg.inference.folder_prediction import PredictionRun, predict_to_folder
 from samseg.inference.inputs import case_identifier
 from samseg.inference.model_loading import (
     DEFAULT_CHECKPOINT,
-    ModelFolder,
     check_fits_plans,
-    network_from_checkpoint,
-    read_trained_checkpoint,
+    load_model_networks,
 )
 from samseg.inference.network import SliceNetwork, evaluation_mode, unwrapped
 from samseg.inference.postprocessing import keep_largest_component_per_label
 from samseg.inference.precision import prepare_networks
+from samseg.inference.prompt_labels import preprocess_with_prompt_label
 from samseg.inference.tiling import PlaneTiling
 from samseg.io import ImageGeometry, ImageReaderWriter, reader_writer_for
-from samseg.models import has_lora, merge_lora
 from samseg.models.checkpoint_format import MIRROR_AXES
 from samseg.plans import Plans
 from samseg.preprocessing import CaseProperties, PreprocessedCase, preprocess_case
@@ -182,33 +179,20 @@ class SlicePredictor:
                 ``mirror_axes``, which the checkpoints decide.
 
         Raises:
-            SamsegInputError: a missing folder, plans, dataset.json, fold or checkpoint, or a
-                checkpoint that is not a samseg checkpoint (each message names the file).
+            SamsegInputError: a missing folder, plans, dataset.json, fold or checkpoint, a
+                checkpoint that is not a samseg checkpoint, or one trained for prompts only
+                (kind ``promptable_sam``: predict it with ``samseg.inference.
+                prompted_prediction``); each message names the file.
         """
-        model = ModelFolder.open(folder)
-        checkpoints = model.checkpoints(folds, checkpoint_name)
-        networks = []
-        mirror_axes = set(MIRROR_AXES)
-        for path in checkpoints:
-            checkpoint = read_trained_checkpoint(path)
-            network = network_from_checkpoint(checkpoint)
-            check_fits_plans(network, model.plans, model.configuration, str(path))
-            if has_lora(network):
-                merge_lora(network)
-            networks.append(network)
-            mirror_axes &= set(checkpoint.mirroring_axes)
-        source = {
-            "model_folder": str(model.folder),
-            "checkpoints": [str(p) for p in checkpoints],
-            "checkpoint_versions": run_record.checkpoint_versions(checkpoints),
-        }
+        loaded = load_model_networks(folder, folds, checkpoint_name)
+        model = loaded.model
         return cls(
-            networks,
+            loaded.networks,
             model.plans,
             model.configuration,
             model.description,
-            source=source,
-            mirror_axes=tuple(sorted(mirror_axes)),
+            source=loaded.source,
+            mirror_axes=loaded.mirror_axes,
             **kwargs,
         )
 
@@ -237,6 +221,7 @@ class SlicePredictor:
         name: str | None = None,
         identifier: str | None = None,
         reference: PreprocessedCase | StoredCase | None = None,
+        prompt_label: str | os.PathLike | None = None,
     ) -> PredictedCase:
         """Preprocess and predict one case from its channel files (or DICOM series folder).
 
@@ -250,14 +235,22 @@ class SlicePredictor:
                 the first file's name without its ending and channel suffix.
             reference: an annotated case preprocessed with the same plans, for networks
                 that segment by example (given to ``begin_case``).
+            prompt_label: a label file of this case that prompted networks simulate their
+                prompts from (``samseg.inference.prompted_network``): preprocessed with the
+                image as a training case is, so the case given to ``begin_case`` carries it
+                as its ``label`` (see ``samseg.inference.prompt_labels``).
 
         Raises:
-            SamsegInputError: unreadable or inconsistent images (naming the file), or a
-                reference without label.
+            SamsegInputError: unreadable or inconsistent images (naming the file), a
+                reference without label, or a prompt label whose grid or values do not fit
+                (naming the label file).
         """
         image_paths = [Path(p) for p in image_paths]
         reader = reader_writer or self._reader_for(image_paths[0])
-        case = preprocess_case(image_paths, None, self.plans, reader)
+        if prompt_label is None:
+            case = preprocess_case(image_paths, None, self.plans, reader)
+        else:
+            case = preprocess_with_prompt_label(image_paths, Path(prompt_label), self.plans, reader)
         return self.predict_preprocessed(
             case,
             return_probabilities=return_probabilities,
@@ -327,6 +320,7 @@ class SlicePredictor:
         continue_prediction: bool = False,
         num_parts: int = 1,
         part_id: int = 0,
+        prompt_labels: Mapping[str, str | os.PathLike] | None = None,
     ) -> PredictionRun:
         """Predict ``cases`` (identifier -> channel files) into ``output_folder``.
 
@@ -343,6 +337,8 @@ class SlicePredictor:
             continue_prediction: skip cases whose outputs already exist.
             num_parts, part_id: predict only every num_parts-th case from part_id on (sorted
                 identifiers), to split a run over processes or machines.
+            prompt_labels: identifier -> prompt label file of every case, for prompted
+                networks (see :meth:`predict_case`); checked to exist and never overwritten.
 
         Returns:
             The segmentation files of this part's cases (sorted by identifier) and which
@@ -361,6 +357,7 @@ class SlicePredictor:
             continue_prediction=continue_prediction,
             num_parts=num_parts,
             part_id=part_id,
+            prompt_labels=prompt_labels,
         )
 
     def _check_networks(self) -> int:
