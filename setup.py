@@ -38,6 +38,7 @@ setup(
         "batchgenerators>=0.25",
         "segment-anything>=1.0",
         "peft>=0.10",
+        "POT>=0.9",
         "matplotlib>=3.7",
         "tqdm>=4.60",
     ],
