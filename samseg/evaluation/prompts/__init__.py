@@ -1,0 +1,41 @@
+"""Click evaluation (``samseg_evaluate_prompts``): box Dice, 1-point Dice, Dice after 1 .. N
+corrective clicks, NoC@85/90 and NoF per class, in the plans' preprocessed grid.
+
+See documentation/evaluation.md.
+"""
+
+from samseg.evaluation.prompts.case import evaluate_case_prompts
+from samseg.evaluation.prompts.measures import (
+    NOC_THRESHOLDS,
+    ClassCounts,
+    clicks_to_reach,
+    dice_from_counts,
+)
+from samseg.evaluation.prompts.network import (
+    PromptableModel,
+    model_from_folder,
+    model_from_sam_checkpoint,
+)
+from samseg.evaluation.prompts.plot import plot_click_curves
+from samseg.evaluation.prompts.report import format_prompt_table
+from samseg.evaluation.prompts.run import evaluate_prompts
+from samseg.evaluation.prompts.settings import DEFAULT_CLICKS, ClickEvaluationSettings
+from samseg.evaluation.prompts.summary import PromptCaseResult, PromptSummary
+
+__all__ = [
+    "DEFAULT_CLICKS",
+    "NOC_THRESHOLDS",
+    "ClassCounts",
+    "ClickEvaluationSettings",
+    "PromptCaseResult",
+    "PromptSummary",
+    "PromptableModel",
+    "clicks_to_reach",
+    "dice_from_counts",
+    "evaluate_case_prompts",
+    "evaluate_prompts",
+    "format_prompt_table",
+    "model_from_folder",
+    "model_from_sam_checkpoint",
+    "plot_click_curves",
+]
