@@ -5,13 +5,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
 from samseg.devices import DEVICES, resolve_device
-from samseg.inference.defaults import DEFAULT_CHECKPOINT
+from samseg.inference.defaults import DEFAULT_CHECKPOINT, PACKAGED_WEIGHTS
 from samseg.paths import model_folder, results_root
 from samseg.precisions import INFERENCE_PRECISIONS
+
+if TYPE_CHECKING:
+    from samseg.inference.prompted_prediction import PromptedPredictor
 
 
 def build_parser() -> SamsegArgumentParser:
@@ -113,16 +117,87 @@ def build_parser() -> SamsegArgumentParser:
     )
     parser.add_argument("-num_parts", type=int, default=1, help="split the cases into N parts")
     parser.add_argument("-part_id", type=int, default=0, help="which part this process predicts")
+    prompts = parser.add_argument_group(
+        "prompted prediction",
+        "segment each class with SAM prompts simulated per slice from a label file per case",
+    )
+    prompts.add_argument(
+        "--prompts",
+        metavar="MODE",
+        default=None,
+        help="box|point|points:N|clicks:N. box: the tight box; point: the interior point "
+        "farthest from the border; points:N: N random interior points; clicks:N: N corrective "
+        "clicks (test-time mirroring is off)",
+    )
+    prompts.add_argument(
+        "--prompt_labels",
+        metavar="DIR",
+        default=None,
+        help="folder of label files CASE<file_ending> (same case names as the inputs) the "
+        "prompts are simulated from; classes absent from a slice get no prompt and no mask",
+    )
+    prompts.add_argument(
+        "--prompt_seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="seed of the random points of points:N (default: %(default)s)",
+    )
+    prompts.add_argument(
+        "--sam_checkpoint",
+        nargs="?",
+        const=PACKAGED_WEIGHTS,
+        default=None,
+        metavar="PATH|none",
+        help="prompt SAM weights not trained on the dataset (official SAM, MedSAM, "
+        "LiteMedSAM file) with the plans of -d/-c/-p instead of a trained model; without a "
+        "path: the installed official weights of the model type (LiteMedSAM's package); "
+        "none: random weights",
+    )
+    prompts.add_argument(
+        "--model_type",
+        default=None,
+        metavar="TYPE",
+        help="backbone of --sam_checkpoint (vit_b, litemedsam, ...; default: the "
+        "configuration's)",
+    )
     return parser
+
+
+def _check_prompt_flags(parser: SamsegArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse prompt flags that do not go together (exit status 2)."""
+    if (args.prompts is None) != (args.prompt_labels is None):
+        parser.error("--prompts and --prompt_labels: expected both or neither")
+    if args.prompts is not None:
+        from samseg.prompting.modes import PromptMode
+
+        try:
+            args.prompts = PromptMode.parse(args.prompts)
+        except ValueError as error:
+            parser.error(str(error))
+    if args.model_type is not None and args.sam_checkpoint is None:
+        parser.error("--model_type: expected it with --sam_checkpoint")
+    if args.sam_checkpoint is None:
+        return
+    if args.prompts is None:
+        parser.error("--sam_checkpoint: expected it with --prompts and --prompt_labels")
+    given = [flag for flag in ("m", "tr", "f") if getattr(args, flag) is not None]
+    if given or args.d is None or args.c is None:
+        parser.error(
+            "--sam_checkpoint: expected -d DATASET and -c CONFIGURATION (plans of the "
+            f"preprocessed dataset, -p PLANS) and no -m/-tr/-f{', found -' if given else ''}"
+            + ", -".join(given)
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _check_prompt_flags(parser, args)
     by_name = [flag for flag in ("d", "c", "tr") if getattr(args, flag) is not None]
     if args.m is not None and by_name:
         parser.error(f"-m: give either -m or -d/-tr/-c, found also -{', -'.join(by_name)}")
-    if args.m is None and len(by_name) != 3:
+    if args.m is None and len(by_name) != 3 and args.sam_checkpoint is None:
         parser.error("expected -m MODEL_FOLDER, or -d DATASET, -tr TRAINER and -c CONFIGURATION")
     if args.num_parts < 1 or not 0 <= args.part_id < args.num_parts:
         parser.error(f"-part_id: expected 0 <= part_id < num_parts ({args.num_parts})")
@@ -134,18 +209,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         from samseg.threads import set_torch_threads
 
         set_torch_threads(args.num_threads)
-        folder = Path(args.m) if args.m is not None else _model_folder(args)
-        predictor = SlicePredictor.from_model_folder(
-            folder,
-            args.f,
-            args.chk,
-            device=resolve_device(args.device),
-            use_mirroring=not args.disable_tta,
-            step_size=args.step_size,
-            batch_size=args.batch_size,
-            precision=args.precision,
-            largest_component=args.largest_component,
-        )
+        options = {
+            "device": resolve_device(args.device),
+            "step_size": args.step_size,
+            "batch_size": args.batch_size,
+            "precision": args.precision,
+            "largest_component": args.largest_component,
+        }
+        if args.prompts is not None:
+            predictor = _prompted_predictor(args, options)
+        else:
+            folder = Path(args.m) if args.m is not None else _model_folder(args)
+            predictor = SlicePredictor.from_model_folder(
+                folder, args.f, args.chk, use_mirroring=not args.disable_tta, **options
+            )
         cases = find_cases(args.i, predictor.description)
         run = predictor.predict_to_files(
             cases,
@@ -161,6 +238,25 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
 
     run_command(body)
+
+
+def _prompted_predictor(args: argparse.Namespace, options: dict) -> PromptedPredictor:
+    from samseg.inference.prompted_prediction import (
+        PromptedPredictor,
+        load_promptable_model_folder,
+        load_sam_for_prompts,
+    )
+    from samseg.prompting import PromptingSettings
+
+    if args.sam_checkpoint is not None:
+        model = load_sam_for_prompts(
+            args.d, args.c, args.p, sam_checkpoint=args.sam_checkpoint, model_type=args.model_type
+        )
+    else:
+        folder = Path(args.m) if args.m is not None else _model_folder(args)
+        model = load_promptable_model_folder(folder, args.f, args.chk)
+    settings = PromptingSettings(seed=args.prompt_seed)
+    return PromptedPredictor(model, args.prompts, args.prompt_labels, settings=settings, **options)
 
 
 def _model_folder(args: argparse.Namespace) -> Path:
