@@ -25,7 +25,12 @@ from samseg.json_fields import JsonObject
 
 LargeSliceHandling = Literal["resize", "sliding_window"]
 #: The normalization scheme names plans may use; samseg.preprocessing maps each to its class.
-NORMALIZATION_SCHEME_NAMES = ("CTNormalization", "ZScoreNormalization")
+NORMALIZATION_SCHEME_NAMES = (
+    "CTNormalization",
+    "ZScoreNormalization",
+    "RGBNormalization",
+    "RGBTo01Normalization",
+)
 LARGE_SLICE_HANDLINGS = ("resize", "sliding_window")
 #: How a slice is scaled into the network input (``SliceConfiguration.slice_scaling``).
 SLICE_SCALINGS = ("fixed_scale", "resize_to_fill")
@@ -40,7 +45,10 @@ class ChannelNormalization:
             linearly to [0, 255]. ``ZScoreNormalization`` subtracts the mean and divides by the
             standard deviation of the image's non-zero region, clips to [low, high] standard
             deviations and maps that range to [0, 255]; voxels outside the region become 0.
-        low, high: the clipping window, in HU for CT, in standard deviations for z-score.
+            ``RGBNormalization`` (alias ``RGBTo01Normalization``, nnU-Net's name) keeps 8-bit
+            photo values, already 0-255, as they are.
+        low, high: the clipping window, in HU for CT, in standard deviations for z-score;
+            0 and 255 (the 8-bit range, not used to clip) for photos.
     """
 
     scheme: str

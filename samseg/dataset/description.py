@@ -124,6 +124,12 @@ class DatasetDescription:
     def num_channels(self) -> int:
         return len(self.channel_names)
 
+    @property
+    def num_channel_files(self) -> int:
+        """Image files per case: one per channel, or one holding all (photos: ``CASE_0000.png``
+        holds R, G and B)."""
+        return 1 if self.image_reader_writer().holds_all_channels else self.num_channels
+
     def image_reader_writer(self) -> ImageReaderWriter:
         """The reader/writer for this dataset's files."""
         if self.reader_writer is not None:
@@ -146,7 +152,7 @@ class DatasetDescription:
                 channels_found.setdefault(match.group(1), set()).add(int(match.group(2)))
         cases = []
         for identifier in sorted(channels_found):
-            missing = sorted(set(range(self.num_channels)) - channels_found[identifier])
+            missing = sorted(set(range(self.num_channel_files)) - channels_found[identifier])
             if missing:
                 expected = images_folder / f"{identifier}_{missing[0]:04d}{self.file_ending}"
                 raise SamsegInputError(
@@ -162,7 +168,7 @@ class DatasetDescription:
                     )
             images = tuple(
                 images_folder / f"{identifier}_{c:04d}{self.file_ending}"
-                for c in range(self.num_channels)
+                for c in range(self.num_channel_files)
             )
             cases.append(CaseFiles(identifier, images, label))
         if labels_folder is not None and labels_folder.is_dir():

@@ -113,8 +113,9 @@ def _warn_about_unused_files(
 
 
 def _single_channel(path: Path, description: DatasetDescription) -> Path:
-    """``path`` as the one channel of a case; multi-channel datasets need CASE_XXXX files."""
-    if description.num_channels != 1:
+    """``path`` as the one image file of a case; datasets with a file per channel need
+    CASE_XXXX files."""
+    if description.num_channel_files != 1:
         raise SamsegInputError(
             f"{path}: expected CASE_XXXX{description.file_ending} files with the "
             f"{description.num_channels} channels {list(description.channel_names)} of this "

@@ -20,10 +20,16 @@ from samseg.io.geometry import ImageGeometry
 
 
 class ImageReaderWriter(ABC):
-    """Reads images and segmentations, writes segmentations, in one file format family."""
+    """Reads images and segmentations, writes segmentations, in one file format family.
+
+    Attributes:
+        holds_all_channels: whether one file (``CASE_0000``) holds every channel of a case
+            (photos: R, G, B in one PNG) instead of one file per channel.
+    """
 
     name: str = ""
     supported_file_endings: tuple[str, ...] = ()
+    holds_all_channels: bool = False
 
     @abstractmethod
     def read_volume(self, path: Path) -> tuple[np.ndarray, ImageGeometry]:

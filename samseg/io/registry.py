@@ -7,12 +7,14 @@ from pathlib import Path
 
 from samseg.errors import SamsegInputError
 from samseg.io.base import ImageReaderWriter
+from samseg.io.natural_image import NaturalImage2DIO
 from samseg.io.nibabel_io import NibabelIO
 from samseg.io.simpleitk_io import SimpleITKIO
 
 READER_WRITERS: dict[str, type[ImageReaderWriter]] = {
     SimpleITKIO.name: SimpleITKIO,
     NibabelIO.name: NibabelIO,
+    NaturalImage2DIO.name: NaturalImage2DIO,
 }
 
 

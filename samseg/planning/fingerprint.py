@@ -72,6 +72,11 @@ def fingerprint_case(
     """
     reader_writer = description.image_reader_writer()
     images, geometry = reader_writer.read_images(case.images)
+    if images.shape[0] != description.num_channels:
+        raise SamsegInputError(
+            f"{case.images[0]}: expected the {description.num_channels} channels "
+            f"{list(description.channel_names)} of dataset.json, found {images.shape[0]}"
+        )
     label, label_geometry = reader_writer.read_segmentation(case.label)
     if label.shape[1:] != images.shape[1:]:
         raise SamsegInputError(

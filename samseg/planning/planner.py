@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from samseg.dataset import DatasetDescription
+from samseg.io import NaturalImage2DIO
 from samseg.io.orientation import Reorientation, majority_orientation
 from samseg.plans import (
     ChannelNormalization,
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
 
 ZOOM_DECIMALS = 4
 """Decimals of a planned zoom (rounded down, so the median slice never exceeds the input)."""
+PHOTO_CHANNEL_NAMES = frozenset({"r", "g", "b", "red", "green", "blue", "rgb_to_0_1"})
+"""Channel names (lower case) that mark 8-bit photo channels; ``rgb_to_0_1`` is the name
+nnU-Net users give a channel to choose its RGB scheme."""
+PHOTO_RANGE = (0.0, 255.0)
 
 
 class SliceSAMPlanner:
@@ -214,7 +219,12 @@ class SliceSAMPlanner:
         return int(max(1, min(fits, self.max_batch_size, math.floor(0.05 * total_slices))))
 
     def normalization(self, channel: int, channel_name: str) -> ChannelNormalization:
-        """CT channels: an HU window; every other modality: clipped z-score."""
+        """Photo channels (named R, G, B or ``rgb_to_0_1``, or any channel of a dataset of
+        PNG/JPEG/BMP photos): kept 0-255; CT channels: an HU window; every other modality:
+        clipped z-score."""
+        photos = self.description.image_reader_writer().name == NaturalImage2DIO.name
+        if photos or channel_name.strip().lower() in PHOTO_CHANNEL_NAMES:
+            return ChannelNormalization("RGBNormalization", *PHOTO_RANGE)
         if channel_name.strip().lower() == "ct":
             if self.ct_window is not None:
                 low, high = self.ct_window

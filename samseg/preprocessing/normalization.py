@@ -86,9 +86,23 @@ class ZScoreNormalization(NormalizationScheme):
         return image
 
 
+class RGBNormalization(NormalizationScheme):
+    """8-bit photo channels (R, G, B or grayscale): their 0-255 values are SAM's pixel units,
+    so they are kept as they are, without clipping or per-image statistics.
+
+    nnU-Net's ``RGBTo01Normalization`` (channel name ``rgb_to_0_1``) divides the same values
+    by 255; samseg's 0-255 store keeps them, and accepts that name as an alias.
+    """
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        return image
+
+
 NORMALIZATION_SCHEMES: dict[str, type[NormalizationScheme]] = {
     "CTNormalization": CTNormalization,
     "ZScoreNormalization": ZScoreNormalization,
+    "RGBNormalization": RGBNormalization,
+    "RGBTo01Normalization": RGBNormalization,
 }
 
 

@@ -143,4 +143,4 @@ def test_failed_write_leaves_no_file(tmp_path, volume):
 
 def test_unknown_file_ending_lists_supported_ones(tmp_path):
     with pytest.raises(SamsegInputError, match=r"\.nii\.gz"):
-        reader_writer_for(tmp_path / "image.png")
+        reader_writer_for(tmp_path / "image.tif")

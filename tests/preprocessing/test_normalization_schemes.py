@@ -57,8 +57,8 @@ def test_registry_builds_the_named_scheme_with_its_window() -> None:
 
 
 def test_unknown_scheme_is_an_input_error() -> None:
-    with pytest.raises(SamsegInputError, match="found 'RGBNormalization'"):
-        normalization_for(ChannelNormalization("RGBNormalization", 0.0, 1.0))
+    with pytest.raises(SamsegInputError, match="found 'NoSuchNormalization'"):
+        normalization_for(ChannelNormalization("NoSuchNormalization", 0.0, 1.0))
 
 
 def test_every_scheme_name_the_plans_accept_has_a_class() -> None:
