@@ -4,6 +4,7 @@ the folder run (resume, bad label geometry) and samseg_evaluate_prompts end to e
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -212,3 +213,105 @@ def test_summary_means_noc_and_failures():
     )
     table = format_prompt_table(summary)
     assert "NoC@85" in table and "foreground mean" in table and "3 clicks" in table
+
+
+# --- samseg_evaluate_prompts on a tiny dataset with tiny random networks --------------------
+
+
+@pytest.fixture
+def prompt_dataset(roots, tmp_path):
+    """Two cases (images and labels on the same grid), plans of a 64-pixel vit_tiny
+    configuration in PREPROCESSED/Dataset950_Inference, and a model folder of it (fold 0)."""
+    from samseg.io import write_json
+    from samseg.paths import DATASET_JSON_COPY, model_folder
+    from tests.inference.conftest import CONFIGURATION, DATASET, TRAINER, write_model_folder
+    from tests.inference.helpers import blocky_case, make_description, make_plans, write_image
+
+    plans = make_plans(input_size=64, batch_size=2)
+    description = make_description(plans)
+    preprocessed = roots["preprocessed"] / DATASET
+    preprocessed.mkdir()
+    plans.save(preprocessed / "samsegPlans.json")
+    write_json(description.to_json(), preprocessed / DATASET_JSON_COPY)
+    images, labels = tmp_path / "imagesTs", tmp_path / "labelsTs"
+    for index, shape in enumerate([(4, 30, 34), (3, 28, 28)]):
+        image, label = blocky_case(shape, seed=index)
+        write_image(images / f"case{index}_0000.nii.gz", image, (3.0, 0.8, 0.8))
+        write_image(labels / f"case{index}.nii.gz", label, (3.0, 0.8, 0.8))
+    folder = model_folder(DATASET, TRAINER, "samsegPlans", CONFIGURATION)
+    write_model_folder(folder, plans, description, (0,))
+    return {"images": images, "labels": labels, "model": folder, "write_image": write_image}
+
+
+def run_cli(*arguments) -> None:
+    from samseg.cli.evaluate_prompts import main
+
+    main([*map(str, arguments), "-device", "cpu", "-num_threads", "1"])
+
+
+def test_cli_writes_summary_plot_and_table_and_resumes(prompt_dataset, tmp_path, capsys):
+    output = tmp_path / "clicks"
+    source = ("-d", "950", "-c", "2d_64", "--sam_checkpoint", "none", "--model_type", "vit_tiny")
+    common = ("-i", prompt_dataset["images"], "-ref", prompt_dataset["labels"], "-o", output)
+    run_cli(*common, *source, "--clicks", 3)
+    printed = capsys.readouterr().out
+    assert "NoC@85" in printed and "organ1" in printed and "foreground mean" in printed
+    summary = json.loads((output / "prompt_summary.json").read_text())
+    assert [c["identifier"] for c in summary["metric_per_case"]] == ["case0", "case1"]
+    assert set(summary["mean"]) == {"1", "2", "3"}
+    assert len(summary["mean"]["1"]["click Dice"]) == 3
+    assert summary["settings"]["clicks"] == 3
+    assert summary["settings"]["network"]["model_type"] == "vit_tiny"
+    assert (output / "clicks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    case_file = output / "cases" / "case0.json"
+    written = case_file.stat().st_mtime_ns
+    run_cli(*common, *source, "--clicks", 3)
+    assert case_file.stat().st_mtime_ns == written, "a finished case is not evaluated again"
+    assert json.loads((output / "prompt_summary.json").read_text())["mean"] == summary["mean"]
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(*common, *source, "--clicks", 4)
+    assert exit_info.value.code == 2
+    assert "case0.json" in capsys.readouterr().err
+
+
+def test_cli_evaluates_a_trained_model_folder(prompt_dataset, tmp_path):
+    output = tmp_path / "clicks"
+    run_cli(
+        *("-i", prompt_dataset["images"] / "case1_0000.nii.gz", "-ref", prompt_dataset["labels"]),
+        *("-o", output, "-m", prompt_dataset["model"], "--clicks", 2),
+    )
+    summary = json.loads((output / "prompt_summary.json").read_text())
+    assert [c["identifier"] for c in summary["metric_per_case"]] == ["case1"]
+    assert summary["settings"]["network"]["model_folder"] == str(prompt_dataset["model"])
+
+
+def test_a_label_on_another_grid_is_an_error_naming_it(prompt_dataset, tmp_path, capsys):
+    from tests.inference.helpers import blocky_case
+
+    _, label = blocky_case((3, 28, 28), seed=1)
+    bad = prompt_dataset["write_image"](
+        prompt_dataset["labels"] / "case1.nii.gz", label, (3.0, 0.8, 0.8), origin=(1.0, 2.0, 3.0)
+    )
+    output = tmp_path / "clicks"
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(
+            *("-i", prompt_dataset["images"], "-ref", prompt_dataset["labels"], "-o", output),
+            *("-m", prompt_dataset["model"], "--clicks", 1),
+        )
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err
+    assert str(bad) in message and "origin" in message
+    assert not (output / "cases" / "case1.json").exists()
+    assert not (output / "prompt_summary.json").exists()
+
+
+def test_cli_source_flags_are_checked():
+    for arguments in (
+        ("-d", "1", "-c", "2d_64"),
+        ("-d", "1", "-c", "2d_64", "-tr", "T", "--sam_checkpoint", "none"),
+        ("-m", "folder", "-d", "1"),
+        ("-d", "1", "-c", "2d_64", "-tr", "T", "--model_type", "vit_b"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            run_cli("-i", "x", "-ref", "y", "-o", "z", *arguments)
+        assert exit_info.value.code == 2, arguments

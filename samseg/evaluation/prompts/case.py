@@ -14,7 +14,7 @@ are not prompted at all (they add no voxel). The counts are summed over the case
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -47,7 +47,7 @@ def evaluate_case_prompts(
         label: (slices, R, C) preprocessed label map of the same grid.
         configuration: the plans configuration (input size, tiling, context slices).
         labels: the classes to prompt (labels or regions) and the ignore label.
-        settings: clicks, prompting, window step, views per encoder call.
+        settings: clicks, prompting, window step, views per encoder call (``None``: 1).
         device: where the network runs.
 
     Returns:
@@ -68,6 +68,8 @@ def evaluate_case_prompts(
             f"expected a network of input size {configuration.input_size}, found "
             f"{network.input_size}"
         )
+    if settings.batch_size is None:
+        settings = replace(settings, batch_size=1)
     evaluator = _SliceGroupEvaluator(
         network,
         PlaneTiling.for_configuration((rows, columns), configuration, settings.step_size),

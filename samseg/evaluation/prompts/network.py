@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from samseg.dataset import DatasetDescription, resolve_dataset_name
@@ -25,6 +24,7 @@ from samseg.inference.model_loading import load_model_networks
 from samseg.models import build_sam
 from samseg.paths import preprocessed_dataset_json, preprocessed_root
 from samseg.plans import Plans
+from samseg.training.pretrained import resolve_sam_checkpoint
 
 
 @dataclass(frozen=True)
@@ -65,16 +65,17 @@ def model_from_folder(
 
 
 def model_from_sam_checkpoint(
-    checkpoint: Path | None,
+    checkpoint: str | os.PathLike,
     model_type: str | None,
     dataset: str | int,
     configuration: str,
     plans_name: str,
 ) -> PromptableModel:
-    """SAM weights (``None``: random, for tests) at a preprocessed dataset's configuration.
+    """SAM weights at a preprocessed dataset's configuration.
 
     Args:
-        checkpoint: an official SAM / MedSAM / LiteMedSAM file or a samseg checkpoint.
+        checkpoint: an official SAM / MedSAM / LiteMedSAM file, a samseg checkpoint, or
+            ``"none"`` for random weights (tests).
         model_type: the backbone; ``None``: the configuration's.
         dataset: ``-d`` (id, ``DatasetXXX_Name`` or name) under the preprocessed root.
         configuration: the plans configuration.
@@ -83,6 +84,7 @@ def model_from_sam_checkpoint(
     Raises:
         SamsegInputError: an unknown dataset, plans or configuration, or weights that do not
             fit the model type.
+        SamsegConfigError: no such checkpoint file.
     """
     root = preprocessed_root()
     name = resolve_dataset_name(dataset, [root])
@@ -96,15 +98,16 @@ def model_from_sam_checkpoint(
     plans = Plans.load(path)
     settings = plans.configuration(configuration)
     model_type = model_type or settings.model_type
+    weights = resolve_sam_checkpoint(checkpoint, model_type)
     network = build_sam(
         model_type,
         settings.input_size,
-        checkpoint,
+        weights,
         num_classes=plans.label_handling.num_classes,
     )
     description = DatasetDescription.load(preprocessed_dataset_json(root / name))
     source = {
-        "sam_checkpoint": None if checkpoint is None else str(checkpoint),
+        "sam_checkpoint": None if weights is None else str(weights),
         "model_type": model_type,
     }
     return PromptableModel(network, plans, configuration, description, source)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from samseg.evaluation.labels import EvaluationLabels
 from samseg.evaluation.prompts.case import evaluate_case_prompts
 from samseg.evaluation.prompts.network import PromptableModel
 from samseg.evaluation.prompts.plot import plot_click_curves
-from samseg.evaluation.prompts.settings import ClickEvaluationSettings
+from samseg.evaluation.prompts.settings import ClickEvaluationSettings, automatic_batch_size
 from samseg.evaluation.prompts.summary import PromptCaseResult, PromptSummary
 from samseg.inference.network import evaluation_mode
 from samseg.inference.prompt_labels import preprocess_with_prompt_label, prompt_label_files
@@ -81,6 +82,9 @@ def evaluate_prompts(
         **settings.to_json(),
     }
     configuration = model.plans.configuration(model.configuration)
+    device = torch.device(device)
+    if settings.batch_size is None:
+        settings = replace(settings, batch_size=automatic_batch_size(configuration, device))
     reader = description.image_reader_writer()
     network = model.network.to(device)
     results = []
