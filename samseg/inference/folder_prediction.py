@@ -71,7 +71,7 @@ def predict_to_folder(
     ending = predictor.description.file_ending
     planned = output_files.planned_outputs(folder, identifiers, ending, save_probabilities)
     record = [folder / name for name in run_record.RECORD_FILES]
-    inputs = {**all_cases, **{f"{i} (prompt label)": [p] for i, p in (labels or {}).items()}}
+    inputs = {**all_cases, **{f"{i}/prompt_label": [p] for i, p in (labels or {}).items()}}
     output_files.check_no_input_overwritten([*planned, *record], inputs)
     settings = predictor.settings
     replacing = folder.is_dir() and run_record.check_settings_match(
