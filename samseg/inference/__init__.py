@@ -16,7 +16,14 @@ _EXPORTS = {
     "model_loading": ("ModelFolder", "load_trained_network"),
     "network": ("SegmenterNetwork", "SliceBatch", "SliceNetwork", "as_slice_network"),
     "postprocessing": ("keep_largest_component_per_label",),
+    "prompted_prediction": (
+        "PromptableModel",
+        "PromptedPredictor",
+        "load_promptable_model_folder",
+        "load_sam_for_prompts",
+    ),
     "slice_predictor": ("PredictedCase", "SlicePredictor"),
+    "slice_prompting": ("SlicePromptResult", "SlicePrompter"),
     "tiling": ("PlaneTiling", "gaussian_weights", "window_starts"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
