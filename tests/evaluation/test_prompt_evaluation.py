@@ -166,20 +166,20 @@ def test_sliding_windows_and_views_without_the_class_keep_the_box_exact():
 
 def test_ignored_voxels_count_nowhere():
     data, label = rectangles()
-    label[:, 4:16, 4:8] = 9
+    label[:, 8:10, 4:16] = 9  # an ignored stripe across the square, inside its box
     labels = EvaluationLabels(classes=(1,), names=("square",), ignore_label=9)
     counts = evaluate_case_prompts(
         StubPromptable(), data, label, configuration(), labels, ClickEvaluationSettings(clicks=1)
     )
     tp, fp, fn = counts["1"].counts[0]
-    assert (tp, fp, fn) == (3 * 12 * 8, 0, 0)
+    assert (tp, fp, fn) == (3 * 12 * 10, 0, 0)
 
 
 def test_clicks_to_reach_counts_and_caps():
     assert clicks_to_reach([0.5, 0.86, 0.95], 0.85) == (2, True)
     assert clicks_to_reach([0.5, 0.86, 0.95], 0.90) == (3, True)
     assert clicks_to_reach([0.5, 0.6, 0.7], 0.85) == (3, False)
-    assert clicks_to_reach([0.9], 0.85) == (1, True)
+    assert clicks_to_reach([0.85], 0.85) == (1, True)
 
 
 def counts_with_click_dice(reference: int, true_positives: list[int]) -> ClassCounts:
@@ -305,13 +305,15 @@ def test_a_label_on_another_grid_is_an_error_naming_it(prompt_dataset, tmp_path,
     assert not (output / "prompt_summary.json").exists()
 
 
-def test_cli_source_flags_are_checked():
-    for arguments in (
-        ("-d", "1", "-c", "2d_64"),
-        ("-d", "1", "-c", "2d_64", "-tr", "T", "--sam_checkpoint", "none"),
-        ("-m", "folder", "-d", "1"),
-        ("-d", "1", "-c", "2d_64", "-tr", "T", "--model_type", "vit_b"),
+def test_cli_source_flags_are_checked(capsys):
+    for arguments, expected in (
+        (("-d", "1", "-c", "2d_64"), "exactly one of -tr"),
+        (("-d", "1", "-c", "2d_64", "-tr", "T", "--sam_checkpoint", "none"), "exactly one of -tr"),
+        (("-m", "folder", "-d", "1"), "found also -d"),
+        (("-d", "1", "-c", "2d_64", "-tr", "T", "--model_type", "vit_b"), "only with"),
+        (("-d", "1", "-tr", "T"), "expected -m MODEL_FOLDER"),
     ):
         with pytest.raises(SystemExit) as exit_info:
             run_cli("-i", "x", "-ref", "y", "-o", "z", *arguments)
         assert exit_info.value.code == 2, arguments
+        assert expected in capsys.readouterr().err, arguments
