@@ -31,6 +31,9 @@ class TrainingBatch:
         embeddings: (B, 256, G, G) float32 image embeddings, or ``None``.
         block_features: encoder block index -> (B, side, side, channels) float32 outputs of
             that block (cached batches only; empty otherwise).
+        sampled_classes: (B,) int64 class index the foreground oversampling drew each sample
+            for (present in the slice before augmentation), -1 for a random slice; ``None``
+            when the stream does not say.
     """
 
     target: torch.Tensor
@@ -38,6 +41,7 @@ class TrainingBatch:
     images: torch.Tensor | None = None
     embeddings: torch.Tensor | None = None
     block_features: Mapping[int, torch.Tensor] = field(default_factory=dict)
+    sampled_classes: torch.Tensor | None = None
 
     def __post_init__(self) -> None:
         if (self.images is None) == (self.embeddings is None):
@@ -45,8 +49,14 @@ class TrainingBatch:
 
     @classmethod
     def from_loader(cls, batch: Mapping) -> TrainingBatch:
-        """The typed form of a slice loader batch ``{"images", "target", "keys"}``."""
-        return cls(target=batch["target"], keys=list(batch["keys"]), images=batch["images"])
+        """The typed form of a slice loader batch ``{"images", "target", "keys"}`` (and
+        ``"sampled_classes"`` when present)."""
+        return cls(
+            target=batch["target"],
+            keys=list(batch["keys"]),
+            images=batch["images"],
+            sampled_classes=batch.get("sampled_classes"),
+        )
 
     @property
     def size(self) -> int:
@@ -70,6 +80,7 @@ class TrainingBatch:
             images=move(self.images),
             embeddings=move(self.embeddings),
             block_features={k: move(v) for k, v in self.block_features.items()},
+            sampled_classes=move(self.sampled_classes),
         )
 
 

@@ -22,7 +22,8 @@ class CachedBatchStream(ClosingStream):
     ``ceil(B * foreground_oversampling)`` samples of a batch take a random case, a foreground
     label value uniformly among those in its views, and a random view holding it (a case
     without foreground gives a random view), as ``samseg.training.data.sampling`` does with
-    slices. The stream is a function of ``seed`` alone.
+    slices. The stream is a function of ``seed`` alone. A batch's ``sampled_classes`` holds the
+    class index each view was drawn for (-1 for a random view).
 
     Args:
         cache: a cache holding every case of ``case_ids``.
@@ -60,28 +61,32 @@ class CachedBatchStream(ClosingStream):
         picks = [
             self._draw(index >= self.batch_size - self.forced) for index in range(self.batch_size)
         ]
-        embeddings = np.stack([self.cases[c].embeddings[i] for c, i in picks])
-        labels = np.stack([self.cases[c].labels[i] for c, i in picks])
+        embeddings = np.stack([self.cases[c].embeddings[i] for c, i, _ in picks])
+        labels = np.stack([self.cases[c].labels[i] for c, i, _ in picks])
         blocks = {}
         if picks and self.cases[picks[0][0]].blocks:
             for block in self.cases[picks[0][0]].blocks:
-                stacked = np.stack([self.cases[c].blocks[block][i] for c, i in picks])
+                stacked = np.stack([self.cases[c].blocks[block][i] for c, i, _ in picks])
                 blocks[block] = torch.from_numpy(stacked.astype(np.float32))
         return TrainingBatch(
             target=torch.from_numpy(self.targets(labels)),
-            keys=[c for c, _ in picks],
+            keys=[c for c, _, _ in picks],
             embeddings=torch.from_numpy(embeddings.astype(np.float32)),
             block_features=blocks,
+            sampled_classes=torch.tensor([v for _, _, v in picks], dtype=torch.int64),
         )
 
-    def _draw(self, foreground: bool) -> tuple[str, int]:
+    def _draw(self, foreground: bool) -> tuple[str, int, int]:
+        """(case, view, class index drawn for, -1 for a random view)."""
         case_id = self.case_ids[self.rng.integers(len(self.case_ids))]
         with_value = self._views_with[case_id]
         if foreground and with_value:
             values = sorted(with_value)
-            views = with_value[values[self.rng.integers(len(values))]]
-            return case_id, int(views[self.rng.integers(len(views))])
-        return case_id, int(self.rng.integers(len(self.cases[case_id].views)))
+            value = values[self.rng.integers(len(values))]
+            views = with_value[value]
+            view = int(views[self.rng.integers(len(views))])
+            return case_id, view, int(self.targets(np.array(value)))
+        return case_id, int(self.rng.integers(len(self.cases[case_id].views))), -1
 
     def close(self) -> None:
         """Nothing runs in the background; present for the stream protocol."""

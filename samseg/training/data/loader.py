@@ -31,7 +31,9 @@ class SliceBatchStream(ClosingStream):
     - ``images``: (B, 3, S, S) torch.float32, 0-255 (SAM's pixel normalization not applied);
     - ``target``: (B, S, S) torch.int64 class indices, ``IGNORE_INDEX`` (-100) where the
       label is the dataset's ignore label;
-    - ``keys``: the B case ids.
+    - ``keys``: the B case ids;
+    - ``sampled_classes``: (B,) torch.int64 class index each sample was drawn for by the
+      foreground oversampling, -1 for a random slice.
 
     With ``num_workers`` 0 batches are made inline, in the calling process; otherwise by
     batchgenerators' ``MultiThreadedAugmenter`` (worker processes, batches returned in a fixed
@@ -56,6 +58,7 @@ class SliceBatchStream(ClosingStream):
             "images": torch.from_numpy(batch["images"]),
             "target": torch.from_numpy(batch["target"]),
             "keys": batch["keys"],
+            "sampled_classes": torch.from_numpy(batch["sampled_classes"]),
         }
 
     def close(self) -> None:

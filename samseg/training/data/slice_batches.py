@@ -49,10 +49,12 @@ from samseg.training.data.targets import ClassIndexTargets
 
 
 class SliceBatchGenerator(SlimDataLoaderBase):
-    """Infinite batches ``{"images", "target", "keys"}`` as numpy arrays.
+    """Infinite batches ``{"images", "target", "keys", "sampled_classes"}`` as numpy arrays.
 
     ``images`` is (B, 3, S, S) float32 in 0-255, ``target`` (B, S, S) int64 class indices
-    (``IGNORE_INDEX`` for the ignore label), ``keys`` the B case ids.
+    (``IGNORE_INDEX`` for the ignore label), ``keys`` the B case ids, ``sampled_classes``
+    (B,) int64 the class index the foreground oversampling drew each sample for, -1 for a
+    random slice.
 
     Random numbers come from ``SeedSequence([seed, rank, thread_id])``: batchgenerators sets
     ``thread_id`` in each worker process before the first batch, so workers and ranks draw
@@ -116,7 +118,14 @@ class SliceBatchGenerator(SlimDataLoaderBase):
             "images": np.ascontiguousarray(batch["data"], dtype=np.float32),
             "target": self.targets(batch["seg"][:, 0]),
             "keys": [sample.case_id for sample in samples],
+            "sampled_classes": self._sampled_classes(samples),
         }
+
+    def _sampled_classes(self, samples: list[SliceSample]) -> np.ndarray:
+        """(B,) int64 class index of each sample's oversampled label value, -1 for none."""
+        values = [-1 if s.foreground_value is None else s.foreground_value for s in samples]
+        classes = np.where(np.array(values) >= 0, self.targets(np.maximum(values, 0)), -1)
+        return np.maximum(classes, -1).astype(np.int64)
 
     def _read_sample(
         self,
