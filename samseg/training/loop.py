@@ -63,8 +63,10 @@ def foreground_pseudo_dice(counts: torch.Tensor) -> list[float]:
     ]
 
 
-BatchLoss = Callable[[TrainingBatch], torch.Tensor]
-"""The loss of one batch (a scalar tensor with a graph), the trainer's ``batch_loss`` seam."""
+BatchLoss = Callable[[TrainingBatch], torch.Tensor | Iterable[torch.Tensor]]
+"""The loss of one batch (a scalar tensor with a graph), the trainer's ``batch_loss`` seam; or
+an iterable of such losses, one optimizer step each (a generator computes the next loss after
+the previous step, e.g. one step per simulated interaction)."""
 
 ValidationCounts = Callable[[TrainingBatch], tuple[float, torch.Tensor]]
 """A validation batch's loss and (3, C) pseudo-Dice counts, the trainer's ``validation_counts``
@@ -74,7 +76,10 @@ seam."""
 class OptimisationStep:
     """One training iteration, the one engine every trainer shares: zero the gradients, the
     batch loss (the trainer's seam: one or several forward passes), backward (scaled for
-    fp16), unscaling, gradient-norm clipping, the optimizer and the learning-rate step."""
+    fp16), unscaling, gradient-norm clipping, the optimizer and the learning-rate step.
+
+    A seam that returns an iterable of losses gets these steps (zeroing included) once per
+    loss, and the learning-rate step once per batch."""
 
     def __init__(
         self,
@@ -96,16 +101,22 @@ class OptimisationStep:
         self.parameters = list(parameters)
 
     def __call__(self, batch: TrainingBatch) -> float:
-        """Train on ``batch``; return its loss before the step."""
-        batch = batch.to(self.device)
+        """Train on ``batch``; return its loss before the step (the mean of an iterable's)."""
+        losses = self.batch_loss(batch.to(self.device))
+        if isinstance(losses, torch.Tensor):
+            losses = [losses]
+        values = [self._update(loss) for loss in losses]
+        self.scheduler.step()
+        return sum(values) / max(len(values), 1)
+
+    def _update(self, loss: torch.Tensor) -> float:
+        """One optimizer step on ``loss``'s gradients; its value."""
         self.optimizer.zero_grad(set_to_none=True)
-        loss = self.batch_loss(batch)
         self.grad_scaler.scale(loss).backward()
         self.grad_scaler.unscale_(self.optimizer)
         nn.utils.clip_grad_norm_(self.parameters, self.grad_clip_norm)
         self.grad_scaler.step(self.optimizer)
         self.grad_scaler.update()
-        self.scheduler.step()
         return float(loss.detach())
 
 
