@@ -151,7 +151,7 @@ class PartAwareAdaptor:
             distance = None
             if len(self.candidate_counts) > 1:
                 tokens = covered_tokens(logits, target_embedding)
-                distance = wasserstein_distance(self.reference.foreground_tokens, tokens)
+                distance = wasserstein_distance(self.reference.retrieval_tokens, tokens)
             logits_of.append(logits)
             candidates.append(
                 Candidate(

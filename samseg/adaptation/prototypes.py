@@ -1,6 +1,6 @@
 """Reference features of P²SAM: foreground and background tokens and their part prototypes.
 
-The reference image's embedding (256, G, G) (the encoder's neck output) is split by the
+A reference image's embedding (256, G, G) (the encoder's neck output) is split by the
 reference mask mapped to the token grid (``token_grid``): foreground tokens FG (N_r, 256) and
 background tokens BG, padding tokens excluded (the official code counts padding as background,
 defect 7 of the spec; ``include_padding_in_background`` reproduces it). Part prototypes of n
@@ -58,47 +58,71 @@ class KMeansSettings:
 
 
 class ReferenceFeatures:
-    """The tokens of one annotated reference image and their (cached) part prototypes.
+    """The tokens of an annotated reference and their (cached) part prototypes.
+
+    Build it from one image with :meth:`from_embedding`, or from tokens pooled over several
+    reference slices (``samseg.adaptation.volume``).
 
     Args:
-        embedding: (256, G, G) image embedding of the reference.
-        foreground: (G, G) bool token mask of the object (``mask_to_token_grid``).
-        valid: (G, G) bool tokens that hold image (not padding).
+        foreground: (N_r, 256) raw foreground tokens, N_r >= 1.
+        background: (N_b, 256) raw background tokens (may be empty).
         kmeans: k-means settings.
-        include_padding_in_background: count padding tokens as background (the official
-            code's behaviour).
+        retrieval_tokens: the reference distribution of the retrieval, (N, 256); default
+            ``foreground``.
 
     Raises:
-        SamsegInputError: the reference mask covers no token (too small for the grid, or
-            empty): P²SAM has nothing to learn from.
+        SamsegInputError: no foreground token: P²SAM has nothing to learn from.
     """
 
     def __init__(
         self,
+        foreground: torch.Tensor,
+        background: torch.Tensor,
+        *,
+        kmeans: KMeansSettings = KMeansSettings(),
+        retrieval_tokens: torch.Tensor | None = None,
+    ) -> None:
+        if len(foreground) == 0:
+            raise SamsegInputError(
+                "reference mask: expected an object covering at least one token of the "
+                "encoder's grid, found none (empty, or smaller than a token)"
+            )
+        self.tokens = {"foreground": foreground.float(), "background": background.float()}
+        self.kmeans = kmeans
+        self.retrieval_tokens = (
+            self.tokens["foreground"] if retrieval_tokens is None else retrieval_tokens.float()
+        )
+        self._prototypes: dict[tuple[TokenSet, int], torch.Tensor] = {}
+
+    @classmethod
+    def from_embedding(
+        cls,
         embedding: torch.Tensor,
         foreground: torch.Tensor,
         valid: torch.Tensor,
         *,
         kmeans: KMeansSettings = KMeansSettings(),
         include_padding_in_background: bool = False,
-    ) -> None:
+    ) -> ReferenceFeatures:
+        """The features of one reference image.
+
+        Args:
+            embedding: (256, G, G) image embedding of the reference.
+            foreground: (G, G) bool token mask of the object (``mask_to_token_grid``).
+            valid: (G, G) bool tokens that hold image (not padding).
+            kmeans: k-means settings.
+            include_padding_in_background: count padding tokens as background (the
+                official code's behaviour).
+        """
         tokens = embedding.flatten(1).T.float().cpu()
-        foreground = foreground.flatten().cpu() & valid.flatten().cpu()
-        background = ~foreground
-        if not include_padding_in_background:
-            background &= valid.flatten().cpu()
-        if not bool(foreground.any()):
-            raise SamsegInputError(
-                "reference mask: expected an object covering at least one token of the "
-                f"{embedding.shape[-1]}x{embedding.shape[-1]} grid, found none"
-            )
-        self.tokens = {"foreground": tokens[foreground], "background": tokens[background]}
-        self.kmeans = kmeans
-        self._prototypes: dict[tuple[TokenSet, int], torch.Tensor] = {}
+        valid = valid.flatten().cpu()
+        chosen = foreground.flatten().cpu() & valid
+        background = ~chosen if include_padding_in_background else ~chosen & valid
+        return cls(tokens[chosen], tokens[background], kmeans=kmeans)
 
     @property
     def foreground_tokens(self) -> torch.Tensor:
-        """(N_r, 256) raw foreground tokens (the reference distribution of the retrieval)."""
+        """(N_r, 256) raw foreground tokens."""
         return self.tokens["foreground"]
 
     def count(self, which: TokenSet) -> int:

@@ -47,7 +47,7 @@ def features() -> tuple[ReferenceFeatures, torch.Tensor]:
     foreground[1:3, 1:3] = True
     valid = torch.ones(GRID, GRID, dtype=torch.bool)
     target = torch.randn(256, GRID, GRID, generator=generator)
-    return ReferenceFeatures(embedding, foreground, valid), target
+    return ReferenceFeatures.from_embedding(embedding, foreground, valid), target
 
 
 def test_the_points_chain_is_three_calls_ending_with_the_masks_box() -> None:

@@ -10,7 +10,6 @@ from sklearn.cluster import KMeans
 
 from samseg.adaptation import (
     AdaptorSettings,
-    KMeansSettings,
     ReferenceFeatures,
     mask_to_token_grid,
     valid_region,
@@ -44,20 +43,22 @@ def reference(seed: int = 0, grid: int = 6) -> tuple[torch.Tensor, torch.Tensor,
 
 def test_reference_tokens_exclude_padding_unless_the_official_setting_asks() -> None:
     embedding, foreground, valid = reference()
-    features = ReferenceFeatures(embedding, foreground, valid)
+    features = ReferenceFeatures.from_embedding(embedding, foreground, valid)
     assert features.count("foreground") == 12
     assert features.count("background") == 36 - 6 - 12
-    official = ReferenceFeatures(embedding, foreground, valid, include_padding_in_background=True)
+    official = ReferenceFeatures.from_embedding(
+        embedding, foreground, valid, include_padding_in_background=True
+    )
     assert official.count("background") == 36 - 12
     tokens = embedding.flatten(1).T
     assert torch.equal(features.foreground_tokens, tokens[foreground.flatten()])
     with pytest.raises(SamsegInputError, match="covering at least one token"):
-        ReferenceFeatures(embedding, torch.zeros_like(foreground), valid)
+        ReferenceFeatures.from_embedding(embedding, torch.zeros_like(foreground), valid)
 
 
 def test_prototypes_are_normalised_means_of_explicit_kmeans_clusters_and_cached() -> None:
     embedding, foreground, valid = reference()
-    features = ReferenceFeatures(embedding, foreground, valid)
+    features = ReferenceFeatures.from_embedding(embedding, foreground, valid)
     tokens = features.foreground_tokens
     one = features.prototypes("foreground", 1)
     assert torch.allclose(one[0], torch.nn.functional.normalize(tokens.mean(0), dim=0))
@@ -67,8 +68,6 @@ def test_prototypes_are_normalised_means_of_explicit_kmeans_clusters_and_cached(
     expected = torch.stack([tokens[torch.from_numpy(labels) == k].mean(0) for k in range(3)])
     assert torch.allclose(three, torch.nn.functional.normalize(expected, dim=1), atol=1e-6)
     assert features.prototypes("foreground", 3) is three
-    other_seed = ReferenceFeatures(embedding, foreground, valid, kmeans=KMeansSettings(seed=5))
-    assert other_seed.kmeans.seed == 5
     with pytest.raises(ValueError, match="13 foreground parts from 12 tokens"):
         features.prototypes("foreground", 13)
 
