@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 from samseg.evaluation.labels import EvaluationLabels, class_key, class_mask
 from samseg.evaluation.prompts.measures import REFERENCE_STEPS, ClassCounts
@@ -37,6 +38,9 @@ def evaluate_case_prompts(
     labels: EvaluationLabels,
     settings: ClickEvaluationSettings,
     device: torch.device | str = "cpu",
+    *,
+    show_progress: bool = False,
+    name: str = "case",
 ) -> dict[str, ClassCounts]:
     """Voxel counts of every class at every step (``box``, ``point``, click 1 .. N).
 
@@ -49,6 +53,8 @@ def evaluate_case_prompts(
         labels: the classes to prompt (labels or regions) and the ignore label.
         settings: clicks, prompting, window step, views per encoder call (``None``: 1).
         device: where the network runs.
+        show_progress: a progress bar over the slices holding a class.
+        name: shown on the progress bar.
 
     Returns:
         class key -> counts (see :class:`ClassCounts`).
@@ -83,11 +89,15 @@ def evaluate_case_prompts(
         s for s in range(num_slices) if any(class_mask(label[s], c).any() for c in labels.classes)
     ]
     group = max(1, settings.batch_size // evaluator.tiling.tiles_per_slice)
-    with torch.inference_mode():
+    progress = tqdm(
+        total=len(prompted), desc=name, unit="slice", disable=not show_progress, leave=False
+    )
+    with progress, torch.inference_mode():
         for start in range(0, len(prompted), group):
             centers = prompted[start : start + group]
             for key, step_counts in evaluator.counts(data, label, centers).items():
                 counts[key].counts[...] += step_counts
+            progress.update(len(centers))
     return counts
 
 

@@ -58,7 +58,7 @@ def evaluate_prompts(
         settings: clicks, prompting, window step, views per encoder call; ``None``: the
             defaults.
         device: where the network runs.
-        show_progress: a progress bar over the cases.
+        show_progress: a progress bar over the cases, and one over each case's slices.
 
     Returns:
         The summary; ``prompt_summary.json`` and ``clicks.png`` are written.
@@ -100,7 +100,15 @@ def evaluate_prompts(
                 [Path(p) for p in image_files], label_files[identifier], model.plans, reader
             )
             counts = evaluate_case_prompts(
-                network, case.data, case.label[0], configuration, labels, settings, device
+                network,
+                case.data,
+                case.label[0],
+                configuration,
+                labels,
+                settings,
+                device,
+                show_progress=show_progress,
+                name=identifier,
             )
             files = tuple(str(p) for p in image_files)
             result = PromptCaseResult(identifier, files, str(label_files[identifier]), counts)
