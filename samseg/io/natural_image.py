@@ -52,9 +52,9 @@ class NaturalImage2DIO(ImageReaderWriter):
         channels = []
         for path in paths:
             pixels = read_photo_pixels(path)
-            if channels and pixels.shape[:2] != channels[0].shape[1:]:
+            if channels and pixels.shape[:2] != channels[0].shape:
                 raise SamsegInputError(
-                    f"{path}: expected the size {channels[0].shape[1:]} (height, width) of "
+                    f"{path}: expected the size {channels[0].shape} (height, width) of "
                     f"{paths[0].name}, found {pixels.shape[:2]}"
                 )
             channels.extend(pixels.transpose(2, 0, 1) if pixels.ndim == 3 else [pixels])

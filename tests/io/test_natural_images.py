@@ -50,6 +50,16 @@ def test_grayscale_photo_is_one_channel(tmp_path, rgb):
     np.testing.assert_array_equal(images[0, 0], rgb[:, :, 1])
 
 
+def test_several_files_add_their_channels_and_must_have_one_size(tmp_path, rgb):
+    iio.imwrite(tmp_path / "a_0000.png", rgb[:, :, 0])
+    iio.imwrite(tmp_path / "a_0001.png", rgb)
+    images, _ = NaturalImage2DIO().read_images([tmp_path / "a_0000.png", tmp_path / "a_0001.png"])
+    np.testing.assert_array_equal(images[:, 0], rgb.transpose(2, 0, 1)[[0, 0, 1, 2]])
+    iio.imwrite(tmp_path / "a_0002.png", rgb[:4])
+    with pytest.raises(SamsegInputError, match=r"a_0002\.png: expected the size \(5, 7\)"):
+        NaturalImage2DIO().read_images([tmp_path / "a_0000.png", tmp_path / "a_0002.png"])
+
+
 def test_opaque_rgba_is_rgb_and_transparent_rgba_an_error(tmp_path, rgb):
     alpha = np.full((5, 7, 1), 255, np.uint8)
     iio.imwrite(tmp_path / "opaque.png", np.concatenate([rgb, alpha], axis=2))
