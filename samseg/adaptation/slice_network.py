@@ -1,0 +1,170 @@
+"""P²SAM as a slice network of the predictor: a prior scan in, a follow-up segmented.
+
+:class:`P2SAMSliceNetwork` wraps a promptable SamSegmenter and implements the predictor's
+hooks (``samseg.inference.case_context``): ``begin_case`` builds (once per reference) the
+:class:`~samseg.adaptation.volume.ReferenceVolume` of the context's reference case and maps
+the target's slices to world positions; ``begin_batch`` learns which slices come; the call
+returns (B, C, S, S) logits: channel 0 is 0, channel c the upscaled logits of the class's
+P²SAM mask where the slice is in the class's slab and passes the presence test, and
+:data:`NO_MASK` elsewhere (so the argmax is background iff no class logit is > 0; where two
+classes overlap, the larger logit wins). Every prompted (slice, class) is recorded
+(:attr:`P2SAMSliceNetwork.records`, for ``--save-prompts``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from samseg.adaptation.adaptor import PartAwareAdaptor
+from samseg.adaptation.settings import AdaptorSettings
+from samseg.adaptation.volume import (
+    ReferenceVolume,
+    VolumeSettings,
+    peak_similarity,
+    whole_slice_tiling,
+)
+from samseg.errors import SamsegInputError
+from samseg.inference.case_context import CaseContext
+from samseg.inference.network import SliceBatch
+from samseg.models.segmenter import SamSegmenter
+from samseg.plans import SliceConfiguration
+from samseg.preprocessing.slice_positions import stored_slice_positions
+
+NO_MASK = -1.0e4
+"""Logit of a class on a slice it is not prompted on."""
+
+
+class P2SAMSliceNetwork(nn.Module):
+    """P²SAM for the slice predictor (module docstring).
+
+    Args:
+        network: a promptable SamSegmenter (frozen; eval mode).
+        configuration: the plans configuration the cases were preprocessed with.
+        class_values: label values 1 .. C-1 to segment (channel c is class value c).
+        num_classes: C, background included.
+        adaptor: P²SAM / PerSAM settings (default ``AdaptorSettings()``).
+        volume: pooling, slab and presence settings (default ``VolumeSettings()``).
+    """
+
+    def __init__(
+        self,
+        network: SamSegmenter,
+        configuration: SliceConfiguration,
+        class_values: Sequence[int],
+        num_classes: int,
+        adaptor: AdaptorSettings | None = None,
+        volume: VolumeSettings | None = None,
+    ) -> None:
+        super().__init__()
+        self.network = network.eval()
+        self.configuration = configuration
+        self.class_values = list(class_values)
+        self._num_classes = num_classes
+        self.adaptor_settings = adaptor or AdaptorSettings()
+        self.volume_settings = volume or VolumeSettings()
+        self.reference: ReferenceVolume | None = None
+        self._reference_source: object | None = None
+        self._positions: torch.Tensor | None = None
+        self._slices: tuple[int, ...] = ()
+        self._identifier = ""
+        self.records: list[dict] = []
+
+    @property
+    def input_size(self) -> int:
+        return self.network.input_size
+
+    @property
+    def num_classes(self) -> int:
+        return self._num_classes
+
+    def begin_case(self, context: CaseContext) -> None:
+        """Build the reference volume (once per reference case) and place the target's slices.
+
+        Raises:
+            SamsegInputError: no reference was given, or the slices are cut into windows.
+        """
+        if context.reference is None:
+            raise SamsegInputError(
+                f"case {context.identifier}: P²SAM needs an annotated reference case (a prior "
+                "scan and its label), found none"
+            )
+        if context.reference is not self._reference_source:
+            reference = context.reference
+            self.reference = ReferenceVolume(
+                self.network,
+                reference.data,
+                reference.label[0],
+                reference.properties,
+                self.configuration,
+                self.class_values,
+                self.volume_settings,
+                kmeans=self.adaptor_settings.kmeans,
+            )
+            self._reference_source = reference
+        whole_slice_tiling(context.case.data.shape[-2:], self.configuration, context.identifier)
+        self._positions = stored_slice_positions(context.case.properties, self.reference.normal)
+        self._identifier = context.identifier
+
+    def begin_batch(self, batch: SliceBatch) -> None:
+        """Remember the batch's slices; refuse windows and flips (prompts are per slice)."""
+        if any(window is not None for window in batch.windows) or batch.flip_dims:
+            raise SamsegInputError(
+                f"case {self._identifier}: P²SAM predicts whole, unflipped slices; found "
+                f"windows or flips (run without mirroring, with a resize configuration)"
+            )
+        self._slices = tuple(batch.slice_indices)
+
+    @torch.no_grad()
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, 3, S, S) 0-255 images of the announced slices -> (B, C, S, S) logits."""
+        if self.reference is None or len(self._slices) != len(images):
+            raise RuntimeError("P2SAMSliceNetwork: begin_case and begin_batch must come first")
+        embeddings = self.network.encode(images).image_embeddings
+        size = self.input_size
+        logits = torch.full((len(images), self.num_classes, size, size), NO_MASK)
+        logits[:, 0] = 0
+        valid = torch.ones(size, size, dtype=torch.bool)
+        for index, slice_index in enumerate(self._slices):
+            position = float(self._positions[slice_index])
+            for value in self.class_values:
+                record = self._segment(embeddings[index], value, position, valid)
+                record.update(case=self._identifier, slice=slice_index, class_value=value)
+                self.records.append({k: v for k, v in record.items() if k != "logits"})
+                if record["logits"] is not None:
+                    logits[index, value] = record["logits"].cpu()
+        return logits.to(images.device)
+
+    def _segment(
+        self, embedding: torch.Tensor, value: int, position: float, valid: torch.Tensor
+    ) -> dict:
+        """One (slice, class): slab, presence test, then P²SAM; a record with ``logits``
+        ((S, S) or ``None`` when not prompted)."""
+        reference = self.reference
+        if not reference.in_slab(value, position):
+            return {"prompted": False, "reason": "outside the slab", "logits": None}
+        score = peak_similarity(reference.classes[value].prototype, embedding)
+        threshold = reference.classes[value].threshold
+        if score < threshold:
+            return {
+                "prompted": False,
+                "reason": "presence test",
+                "peak_similarity": score,
+                "threshold": threshold,
+                "logits": None,
+            }
+        features = reference.features(value, position)
+        result = PartAwareAdaptor(self.network, features, self.adaptor_settings).segment(
+            embedding, valid
+        )
+        upscaled = self.network.upscale_logits(result.low_res_logits)[0, 0]
+        return {
+            "prompted": True,
+            "peak_similarity": score,
+            "threshold": threshold,
+            "chosen": result.chosen,
+            "candidates": [c.to_json() for c in result.candidates],
+            "logits": upscaled,
+        }

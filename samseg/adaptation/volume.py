@@ -1,0 +1,306 @@
+"""P²SAM with a prior scan: the reference volume's tokens per class, pooled, and a presence
+test calibrated on the reference itself (``shared/methods/p2sam.md`` §5; samseg's extension,
+the paper segments single slices known to hold the object).
+
+:class:`ReferenceVolume` encodes the reference's slices once (whole slices resized to the
+input, as the predictor feeds them) and keeps, per class:
+
+- **pooled tokens** (:class:`VolumeSettings` ``pooling``): ``global`` (default): foreground
+  tokens of every reference slice holding the class, background tokens of those slices; the
+  OT retrieval compares with a fixed-seed subsample of at most ``retrieval_tokens`` foreground
+  tokens. ``local``: the reference slice nearest the target slice in world position and
+  ``local_radius`` slices either side; ``matched``: that slice alone (the paper's one
+  reference slice per target slice, matched by position instead of the official code's
+  oracle pairing).
+- **the slab**: target slices farther than a margin (max(``slab_margin_mm``,
+  ``slab_margin_fraction`` x the class's extent)) from the class's reference extent, in world
+  position along the reference's slice normal, are not prompted.
+- **the presence test**: a slice is prompted only if the peak cosine similarity between the
+  class's mean foreground prototype and the slice's tokens reaches a threshold chosen on the
+  reference scan, whose labels are known: each encoded reference slice is scored against the
+  prototype of the other slices (leave one slice out), and the threshold maximises Youden's J
+  between slices with and without the class. Target labels are never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from samseg.adaptation.prototypes import KMeansSettings, ReferenceFeatures
+from samseg.adaptation.token_grid import mask_to_token_grid
+from samseg.errors import SamsegInputError
+from samseg.inference.tiling import PlaneTiling
+from samseg.models.segmenter import SamSegmenter
+from samseg.plans import SliceConfiguration
+from samseg.preprocessing.slice_positions import slice_normal, stored_slice_positions
+from samseg.slices import sam_input_slices
+
+Pooling = Literal["global", "local", "matched"]
+POOLINGS: tuple[Pooling, ...] = ("global", "local", "matched")
+Presence = Literal["calibrated", "always"]
+
+
+@dataclass(frozen=True)
+class VolumeSettings:
+    """How a prior scan serves as the reference (module docstring).
+
+    Attributes:
+        pooling: ``global``, ``local`` or ``matched``.
+        local_radius: slices either side of the matched one (``local``).
+        retrieval_tokens: most reference foreground tokens the OT retrieval compares with
+            (a fixed-seed subsample; exact OT cost grows with the product of the two counts).
+        slab_margin_mm, slab_margin_fraction: the slab margin, max(mm, fraction x extent).
+        presence: ``calibrated`` (the presence test) or ``always`` (every slab slice).
+        context_margin: encoded reference slices without the class on each side of its
+            extent (the presence test's negatives).
+        seed: seed of the retrieval subsample.
+    """
+
+    pooling: Pooling = "global"
+    local_radius: int = 2
+    retrieval_tokens: int = 2048
+    slab_margin_mm: float = 10.0
+    slab_margin_fraction: float = 0.5
+    presence: Presence = "calibrated"
+    context_margin: int = 8
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling: expected one of {POOLINGS}, found {self.pooling!r}")
+        if self.presence not in ("calibrated", "always"):
+            raise ValueError(f"presence: expected calibrated or always, found {self.presence!r}")
+
+
+@dataclass(frozen=True)
+class ClassReference:
+    """One class of the reference volume.
+
+    Attributes:
+        value: the label value.
+        slices: encoded reference slice positions (indices into ReferenceVolume's arrays)
+            holding the class.
+        extent_mm: (low, high) world positions of the class's slices.
+        threshold: the presence threshold on the peak similarity (``-inf``: always present).
+        prototype: (256,) unit mean foreground prototype of every slice (presence score).
+    """
+
+    value: int
+    slices: tuple[int, ...]
+    extent_mm: tuple[float, float]
+    threshold: float
+    prototype: torch.Tensor
+
+
+def peak_similarity(prototype: torch.Tensor, embedding: torch.Tensor) -> float:
+    """Largest cosine similarity between a (256,) unit prototype and the tokens of a
+    (256, G, G) embedding (token level)."""
+    tokens = F.normalize(embedding.flatten(1).float(), dim=0)
+    return float((prototype @ tokens).max())
+
+
+def youden_threshold(present: Sequence[float], absent: Sequence[float]) -> float:
+    """The score threshold (present iff score >= threshold) that maximises Youden's J =
+    sensitivity + specificity - 1; ``-inf`` without absent scores. Ties: the lowest."""
+    if not absent:
+        return float("-inf")
+    scores = np.asarray(sorted(set(present) | set(absent)), dtype=np.float64)
+    candidates = np.concatenate([[scores[0]], (scores[1:] + scores[:-1]) / 2, [scores[-1] + 1]])
+    present_scores, absent_scores = np.asarray(present), np.asarray(absent)
+    best, best_j = float(candidates[0]), -np.inf
+    for threshold in candidates:
+        j = (present_scores >= threshold).mean() + (absent_scores < threshold).mean() - 1
+        if j > best_j + 1e-12:
+            best, best_j = float(threshold), j
+    return best
+
+
+class ReferenceVolume:
+    """The encoded reference scan and its per-class references (module docstring).
+
+    Args:
+        network: the promptable network (eval mode).
+        data: (c, slices, R, C) preprocessed reference images (0-255).
+        label: (slices, R, C) reference labels.
+        properties: the reference's case properties (world positions of its slices).
+        configuration: the plans configuration (input size, context slices; whole slices
+            must be resized to the input).
+        class_values: label values to adapt.
+        settings: pooling, slab and presence settings.
+        kmeans: k-means settings of the prototypes (default: ``KMeansSettings()``).
+        batch_size: slices per encoder call.
+        progress: called with the number of slices encoded after each batch.
+
+    Raises:
+        SamsegInputError: the configuration cuts the reference's slices into windows, or a
+            class is absent from the reference.
+    """
+
+    def __init__(
+        self,
+        network: SamSegmenter,
+        data,
+        label: np.ndarray,
+        properties,
+        configuration: SliceConfiguration,
+        class_values: Sequence[int],
+        settings: VolumeSettings = VolumeSettings(),
+        *,
+        kmeans: KMeansSettings | None = None,
+        batch_size: int = 4,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.kmeans = kmeans or KMeansSettings()
+        self.normal = slice_normal(properties)
+        positions = stored_slice_positions(properties, self.normal)
+        self.tiling = whole_slice_tiling(label.shape[-2:], configuration, "reference")
+        label = np.asarray(label)
+        present = {v: np.flatnonzero((label == v).any(axis=(1, 2))) for v in class_values}
+        missing = [v for v, s in present.items() if len(s) == 0]
+        if missing:
+            raise SamsegInputError(
+                f"reference label: expected every class to adapt, found no voxel of {missing}"
+            )
+        margin = settings.context_margin
+        wanted = sorted(
+            {
+                int(i)
+                for slices in present.values()
+                for i in range(max(slices[0] - margin, 0), min(slices[-1] + margin + 1, len(label)))
+            }
+        )
+        self.slice_indices = wanted
+        self.positions = positions[wanted]
+        self.embeddings = encode_slices(
+            network, data, wanted, configuration, self.tiling, batch_size, progress
+        )
+        grid = self.embeddings.shape[-1]
+        labels = self.tiling.cut_labels(
+            torch.from_numpy(label[wanted].astype(np.int64)), [None] * len(wanted)
+        )
+        self.token_masks = {
+            v: torch.stack([mask_to_token_grid(view == v, grid) for view in labels])
+            for v in class_values
+        }
+        self.classes = {v: self._class_reference(v) for v in class_values}
+        self._features: dict[tuple[int, tuple[int, ...]], ReferenceFeatures] = {}
+
+    def _tokens(self, value: int, slices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Foreground and background (N, 256) tokens of ``value`` on the encoded ``slices``."""
+        chosen = list(slices)
+        tokens = self.embeddings[chosen].float().flatten(2).transpose(1, 2).reshape(-1, 256)
+        mask = self.token_masks[value][chosen].flatten()
+        return tokens[mask], tokens[~mask]
+
+    def _class_reference(self, value: int) -> ClassReference:
+        masks = self.token_masks[value]
+        slices = tuple(int(i) for i in np.flatnonzero(masks.flatten(1).any(dim=1).numpy()))
+        if not slices:
+            raise SamsegInputError(
+                f"reference label: class {value} covers no token of the encoder's grid on any "
+                "slice (too small for it)"
+            )
+        foreground, _ = self._tokens(value, slices)
+        prototype = F.normalize(foreground.mean(dim=0), dim=0)
+        threshold = float("-inf")
+        if self.settings.presence == "calibrated":
+            threshold = self._calibrate(value, slices)
+        extent = self.positions[list(slices)]
+        return ClassReference(
+            value, slices, (float(extent.min()), float(extent.max())), threshold, prototype
+        )
+
+    def _calibrate(self, value: int, slices: tuple[int, ...]) -> float:
+        """Youden threshold of leave-one-slice-out peak similarities (module docstring)."""
+        masks = self.token_masks[value].flatten(1)
+        tokens = self.embeddings.float().flatten(2).transpose(1, 2)  # (n, G*G, 256)
+        sums = torch.einsum("ng,ngc->nc", masks.float(), tokens)
+        counts = masks.sum(dim=1)
+        total, total_count = sums.sum(dim=0), counts.sum()
+        present, absent = [], []
+        for index in range(len(self.slice_indices)):
+            rest = total_count - counts[index]
+            if rest == 0:
+                continue
+            prototype = F.normalize((total - sums[index]) / rest, dim=0)
+            score = peak_similarity(prototype, self.embeddings[index])
+            (present if index in slices else absent).append(score)
+        return youden_threshold(present, absent)
+
+    def in_slab(self, value: int, position: float) -> bool:
+        """Whether a target slice at world ``position`` (mm, along :attr:`normal`) lies in
+        the class's slab."""
+        low, high = self.classes[value].extent_mm
+        settings = self.settings
+        margin = max(settings.slab_margin_mm, settings.slab_margin_fraction * (high - low))
+        return low - margin <= position <= high + margin
+
+    def features(self, value: int, position: float) -> ReferenceFeatures:
+        """The class's reference features for a target slice at world ``position`` (cached)."""
+        reference = self.classes[value]
+        if self.settings.pooling == "global":
+            slices = reference.slices
+        else:
+            radius = self.settings.local_radius if self.settings.pooling == "local" else 0
+            nearest = min(reference.slices, key=lambda i: abs(self.positions[i] - position))
+            slices = tuple(i for i in reference.slices if abs(i - nearest) <= radius)
+        key = (value, slices)
+        if key not in self._features:
+            foreground, background = self._tokens(value, slices)
+            retrieval = foreground
+            if len(foreground) > self.settings.retrieval_tokens:
+                generator = torch.Generator().manual_seed(self.settings.seed)
+                order = torch.randperm(len(foreground), generator=generator)
+                retrieval = foreground[order[: self.settings.retrieval_tokens]]
+            self._features[key] = ReferenceFeatures(
+                foreground, background, kmeans=self.kmeans, retrieval_tokens=retrieval
+            )
+        return self._features[key]
+
+
+def whole_slice_tiling(
+    shape: Sequence[int], configuration: SliceConfiguration, what: str
+) -> PlaneTiling:
+    """The tiling of (R, C) slices, which must resize whole slices to the input.
+
+    Raises:
+        SamsegInputError: the configuration cuts such slices into windows.
+    """
+    tiling = PlaneTiling.for_configuration(tuple(shape), configuration)
+    if not tiling.resizes:
+        raise SamsegInputError(
+            f"{what}: P²SAM needs whole slices resized to the input, found slices of "
+            f"{tuple(shape)} cut into {len(tiling.windows)} windows by the configuration "
+            "(use a resize_to_fill configuration, e.g. the LiteMedSAM plans)"
+        )
+    return tiling
+
+
+@torch.no_grad()
+def encode_slices(
+    network: SamSegmenter,
+    data,
+    slice_indices: Sequence[int],
+    configuration: SliceConfiguration,
+    tiling: PlaneTiling,
+    batch_size: int,
+    progress: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """(n, 256, G, G) float16 embeddings of whole stored slices, as the predictor feeds them."""
+    device = next(network.parameters()).device
+    embeddings = []
+    for start in range(0, len(slice_indices), batch_size):
+        chosen = list(slice_indices[start : start + batch_size])
+        images = torch.from_numpy(sam_input_slices(data, chosen, configuration.context_slices))
+        views = tiling.cut(images.to(device), [None] * len(chosen))
+        embeddings.append(network.encode(views).image_embeddings.half().cpu())
+        if progress is not None:
+            progress(len(chosen))
+    return torch.cat(embeddings)
