@@ -27,12 +27,14 @@ class RegionStub(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.radius = radius
-        self.precision = "fp32"
+        self.precision = "auto"
         self.decoder_batches: list[int] = []
         self.encoded = 0
+        self.encoding_precisions: list[str] = []
 
     def encode(self, images: torch.Tensor) -> _Encoded:
         self.encoded += len(images)
+        self.encoding_precisions.append(self.precision)
         grid = self.input_size // 4
         return _Encoded(torch.zeros(len(images), 256, grid, grid))
 

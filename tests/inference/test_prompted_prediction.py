@@ -236,3 +236,36 @@ def test_prompted_predictor_is_an_ordinary_slice_predictor(tmp_path):
         PromptedPredictor(
             stub_model(plans, RegionStub(32)), PromptMode("box"), tmp_path, use_mirroring=True
         )
+
+
+def test_the_predictor_precision_reaches_the_network_and_its_own_is_restored(tmp_path):
+    plans, image_path, _, _ = one_case(tmp_path, slices=2)
+    for precision in ("fp32", "bf16"):
+        stub = RegionStub(32)
+        predictor = PromptedPredictor(
+            stub_model(plans, stub),
+            PromptMode("box"),
+            tmp_path / "labels",
+            precision=precision,
+            show_progress=False,
+        )
+        predictor.predict_case([image_path], "case")
+        assert set(stub.encoding_precisions) == {precision}
+        assert stub.precision == "auto"
+
+
+def test_a_case_without_prompt_label_names_the_missing_file(tmp_path):
+    plans, image_path, label_path, _ = one_case(tmp_path)
+    label_path.unlink()
+    with pytest.raises(SamsegInputError, match="prompt label of case case") as error:
+        box_predictor(plans, tmp_path).predict_case([image_path], "case")
+    assert str(error.value).startswith(str(label_path))
+    predictor = box_predictor(plans, tmp_path).predictor
+    with pytest.raises(SamsegInputError, match="prompt label of case case") as error:
+        predictor.predict_to_files(
+            {"case": [image_path]}, tmp_path / "out", prompt_labels={"case": label_path}
+        )
+    assert str(error.value).startswith(str(label_path))
+    with pytest.raises(SamsegInputError, match="case case: expected a prompt label"):
+        predictor.predict_to_files({"case": [image_path]}, tmp_path / "out", prompt_labels={})
+    assert not (tmp_path / "out").exists()

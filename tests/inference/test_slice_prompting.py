@@ -54,7 +54,8 @@ def test_a_point_makes_the_same_sam_call_as_the_sessions_network_frame_point(tmp
 def test_slice_pixels_map_to_pixel_centres_of_the_resized_slice(tmp_path):
     stub = RecordingStub(32)
     prompter, case, _ = prompter_and_case(tmp_path, stub, side=64)
-    prompter.prompt(case, 0, points=[(10, 21, 1), (0, 63, 0)], box=(2, 4, 61, 59))
+    result = prompter.prompt(case, 0, points=[(10, 21, 1), (0, 63, 0)], box=(2, 4, 61, 59))
+    assert result.mask.shape == result.logits.shape == (64, 64)
     (coords, labels), box, _ = stub.calls[-1]
     np.testing.assert_allclose(coords[0].numpy(), [[4.75, 10.25], [-0.25, 31.25]])
     assert labels.tolist() == [[1, 0]]
