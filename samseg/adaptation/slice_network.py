@@ -47,6 +47,8 @@ class P2SAMSliceNetwork(nn.Module):
         num_classes: C, background included.
         adaptor: P²SAM / PerSAM settings (default ``AdaptorSettings()``).
         volume: pooling, slab and presence settings (default ``VolumeSettings()``).
+        references: annotated reference pieces used for every case (several pieces of one
+            patient's scans); default: each case's ``CaseContext.reference``.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class P2SAMSliceNetwork(nn.Module):
         num_classes: int,
         adaptor: AdaptorSettings | None = None,
         volume: VolumeSettings | None = None,
+        references: Sequence | None = None,
     ) -> None:
         super().__init__()
         self.network = network.eval()
@@ -66,6 +69,7 @@ class P2SAMSliceNetwork(nn.Module):
         self.adaptor_settings = adaptor or AdaptorSettings()
         self.volume_settings = volume or VolumeSettings()
         self.reference: ReferenceVolume | None = None
+        self._fixed_references = None if references is None else list(references)
         self._reference_source: object | None = None
         self._positions: torch.Tensor | None = None
         self._slices: tuple[int, ...] = ()
@@ -86,24 +90,24 @@ class P2SAMSliceNetwork(nn.Module):
         Raises:
             SamsegInputError: no reference was given, or the slices are cut into windows.
         """
-        if context.reference is None:
+        pieces = self._fixed_references
+        if pieces is None and context.reference is not None:
+            pieces = [context.reference]
+        if not pieces:
             raise SamsegInputError(
                 f"case {context.identifier}: P²SAM needs an annotated reference case (a prior "
                 "scan and its label), found none"
             )
-        if context.reference is not self._reference_source:
-            reference = context.reference
+        if pieces[0] is not self._reference_source:
             self.reference = ReferenceVolume(
                 self.network,
-                reference.data,
-                reference.label[0],
-                reference.properties,
+                pieces,
                 self.configuration,
                 self.class_values,
                 self.volume_settings,
                 kmeans=self.adaptor_settings.kmeans,
             )
-            self._reference_source = reference
+            self._reference_source = pieces[0]
         whole_slice_tiling(context.case.data.shape[-2:], self.configuration, context.identifier)
         self._positions = stored_slice_positions(context.case.properties, self.reference.normal)
         self._identifier = context.identifier

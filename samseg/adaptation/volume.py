@@ -122,13 +122,16 @@ def youden_threshold(present: Sequence[float], absent: Sequence[float]) -> float
 
 
 class ReferenceVolume:
-    """The encoded reference scan and its per-class references (module docstring).
+    """The encoded reference scan(s) and the per-class references (module docstring).
+
+    The reference is one annotated case, or several pieces of one patient's annotated scans
+    (e.g. the two parts of a scan around a held-out slab): their slices are pooled, placed by
+    world position along the first piece's slice normal.
 
     Args:
         network: the promptable network (eval mode).
-        data: (c, slices, R, C) preprocessed reference images (0-255).
-        label: (slices, R, C) reference labels.
-        properties: the reference's case properties (world positions of its slices).
+        pieces: annotated preprocessed cases (``data`` (c, slices, R, C) 0-255, ``label``
+            (1, slices, R, C), ``properties``), preprocessed with the plans of the targets.
         configuration: the plans configuration (input size, context slices; whole slices
             must be resized to the input).
         class_values: label values to adapt.
@@ -138,16 +141,14 @@ class ReferenceVolume:
         progress: called with the number of slices encoded after each batch.
 
     Raises:
-        SamsegInputError: the configuration cuts the reference's slices into windows, or a
-            class is absent from the reference.
+        SamsegInputError: a piece without label, slices the configuration cuts into
+            windows, or a class absent from every piece.
     """
 
     def __init__(
         self,
         network: SamSegmenter,
-        data,
-        label: np.ndarray,
-        properties,
+        pieces: Sequence,
         configuration: SliceConfiguration,
         class_values: Sequence[int],
         settings: VolumeSettings = VolumeSettings(),
@@ -158,39 +159,55 @@ class ReferenceVolume:
     ) -> None:
         self.settings = settings
         self.kmeans = kmeans or KMeansSettings()
-        self.normal = slice_normal(properties)
-        positions = stored_slice_positions(properties, self.normal)
-        self.tiling = whole_slice_tiling(label.shape[-2:], configuration, "reference")
-        label = np.asarray(label)
-        present = {v: np.flatnonzero((label == v).any(axis=(1, 2))) for v in class_values}
-        missing = [v for v, s in present.items() if len(s) == 0]
+        self.normal = slice_normal(pieces[0].properties)
+        found = {v: 0 for v in class_values}
+        embeddings, positions, piece_of, masks = [], [], [], {v: [] for v in class_values}
+        for number, piece in enumerate(pieces):
+            if piece.label is None:
+                raise SamsegInputError(f"reference piece {number}: expected a label, found none")
+            label = np.asarray(piece.label[0])
+            tiling = whole_slice_tiling(label.shape[-2:], configuration, "reference")
+            wanted = self._slices_to_encode(label, class_values, found)
+            if not wanted:
+                continue
+            encoded = encode_slices(
+                network, piece.data, wanted, configuration, tiling, batch_size, progress
+            )
+            views = tiling.cut_labels(
+                torch.from_numpy(label[wanted].astype(np.int64)), [None] * len(wanted)
+            )
+            grid = encoded.shape[-1]
+            for value in class_values:
+                grids = [mask_to_token_grid(view == value, grid) for view in views]
+                masks[value].append(torch.stack(grids))
+            embeddings.append(encoded)
+            positions.append(stored_slice_positions(piece.properties, self.normal)[wanted])
+            piece_of += [number] * len(wanted)
+        missing = [v for v, count in found.items() if count == 0]
         if missing:
             raise SamsegInputError(
                 f"reference label: expected every class to adapt, found no voxel of {missing}"
             )
-        margin = settings.context_margin
-        wanted = sorted(
-            {
-                int(i)
-                for slices in present.values()
-                for i in range(max(slices[0] - margin, 0), min(slices[-1] + margin + 1, len(label)))
-            }
-        )
-        self.slice_indices = wanted
-        self.positions = positions[wanted]
-        self.embeddings = encode_slices(
-            network, data, wanted, configuration, self.tiling, batch_size, progress
-        )
-        grid = self.embeddings.shape[-1]
-        labels = self.tiling.cut_labels(
-            torch.from_numpy(label[wanted].astype(np.int64)), [None] * len(wanted)
-        )
-        self.token_masks = {
-            v: torch.stack([mask_to_token_grid(view == v, grid) for view in labels])
-            for v in class_values
-        }
+        self.embeddings = torch.cat(embeddings)
+        self.positions = np.concatenate(positions)
+        self.pieces = np.asarray(piece_of)
+        self.token_masks = {v: torch.cat(m) for v, m in masks.items()}
         self.classes = {v: self._class_reference(v) for v in class_values}
         self._features: dict[tuple[int, tuple[int, ...]], ReferenceFeatures] = {}
+
+    def _slices_to_encode(
+        self, label: np.ndarray, class_values: Sequence[int], found: dict[int, int]
+    ) -> list[int]:
+        """Slices of one piece holding a class, with ``context_margin`` slices either side
+        (counting each class's slices into ``found``)."""
+        margin, wanted = self.settings.context_margin, set()
+        for value in class_values:
+            slices = np.flatnonzero((label == value).any(axis=(1, 2)))
+            found[value] += len(slices)
+            if len(slices):
+                low, high = max(slices[0] - margin, 0), min(slices[-1] + margin + 1, len(label))
+                wanted.update(range(int(low), int(high)))
+        return sorted(wanted)
 
     def _tokens(self, value: int, slices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Foreground and background (N, 256) tokens of ``value`` on the encoded ``slices``."""
@@ -225,7 +242,7 @@ class ReferenceVolume:
         counts = masks.sum(dim=1)
         total, total_count = sums.sum(dim=0), counts.sum()
         present, absent = [], []
-        for index in range(len(self.slice_indices)):
+        for index in range(len(self.embeddings)):
             rest = total_count - counts[index]
             if rest == 0:
                 continue
@@ -250,7 +267,11 @@ class ReferenceVolume:
         else:
             radius = self.settings.local_radius if self.settings.pooling == "local" else 0
             nearest = min(reference.slices, key=lambda i: abs(self.positions[i] - position))
-            slices = tuple(i for i in reference.slices if abs(i - nearest) <= radius)
+            slices = tuple(
+                i
+                for i in reference.slices
+                if abs(i - nearest) <= radius and self.pieces[i] == self.pieces[nearest]
+            )
         key = (value, slices)
         if key not in self._features:
             foreground, background = self._tokens(value, slices)

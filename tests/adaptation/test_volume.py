@@ -50,24 +50,21 @@ def cases(tmp_path_factory):
 def test_reference_volume_classes_extent_and_pooling(cases) -> None:
     plans, reference, _, network = cases
     configuration = next(iter(plans.configurations.values()))
-    volume = ReferenceVolume(
-        network, reference.data, reference.label[0], reference.properties, configuration, [1, 2],
-        VolumeSettings(pooling="matched", slab_margin_mm=3.0, slab_margin_fraction=0.0),
+    matched_settings = VolumeSettings(
+        pooling="matched", slab_margin_mm=3.0, slab_margin_fraction=0.0
     )
+    volume = ReferenceVolume(network, [reference], configuration, [1, 2], matched_settings)
     slices_with_1 = np.flatnonzero((reference.label[0] == 1).any(axis=(1, 2)))
     low, high = volume.classes[1].extent_mm
     assert (low, high) == pytest.approx((3.0 * slices_with_1[0], 3.0 * slices_with_1[-1]))
     assert volume.in_slab(1, high + 3.0) and not volume.in_slab(1, high + 3.1)
     matched = volume.features(1, position=3.0 * slices_with_1[2])
-    local = ReferenceVolume(
-        network, reference.data, reference.label[0], reference.properties, configuration, [1],
-        VolumeSettings(pooling="local", local_radius=1),
-    ).features(1, position=3.0 * slices_with_1[2])
+    local_settings = VolumeSettings(pooling="local", local_radius=1)
+    local = ReferenceVolume(network, [reference], configuration, [1], local_settings)
+    local = local.features(1, position=3.0 * slices_with_1[2])
     assert 0 < matched.count("foreground") < local.count("foreground")
     with pytest.raises(SamsegInputError, match=r"no voxel of \[5\]"):
-        ReferenceVolume(
-            network, reference.data, reference.label[0], reference.properties, configuration, [5]
-        )
+        ReferenceVolume(network, [reference], configuration, [5])
 
 
 def test_the_predictor_runs_p2sam_through_its_hooks_and_keeps_the_geometry(cases) -> None:
