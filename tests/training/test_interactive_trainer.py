@@ -308,6 +308,14 @@ def test_two_steps_write_a_promptable_checkpoint_that_rebuilds(roots):
     for name, tensor in checkpoint["network_weights"].items():
         assert torch.equal(network.state_dict()[name], tensor), name
     assert torch.equal(network.mask_decoder.class_tokens.weight, head_before)
+    head = [n for n, p in trainer.network.named_parameters() if "class_" in n]
+    assert head and not any(trainer.network.get_parameter(n).requires_grad for n in head)
+    resumed = make(roots, TinyInteractiveTrainer)
+    resumed.initialize(pretrained=False)
+    resumed.load_checkpoint(path)
+    state = trainer.interaction_generator.get_state()
+    assert torch.equal(resumed.interaction_generator.get_state(), state)
+    assert not torch.equal(torch.Generator().manual_seed(trainer.seed).get_state(), state)
 
 
 def test_the_lora_parity_variant_steps_per_interaction(roots):
