@@ -366,3 +366,16 @@ def test_decoder_only_learns_points_and_keeps_the_encoder(roots):
     final = load_checkpoint(trainer.output_folder / CHECKPOINT_FINAL)
     for name, tensor in encoder.items():
         assert torch.equal(final["network_weights"][f"image_encoder.{name}"], tensor), name
+
+
+def test_the_registry_finds_the_interactive_trainers_and_the_demo_fits(roots):
+    from samseg.training.registry import trainer_class
+    from samseg.training.trainers.interactive import SAMInteractiveDemoLiteMedSAMTrainer
+
+    for name in ("SAMInteractiveTrainer", "SAMInteractiveDecoderOnlyTrainer"):
+        assert trainer_class(name).__name__ == name
+    demo = make(roots, SAMInteractiveDemoLiteMedSAMTrainer)
+    assert demo.network_spec.model_type == "litemedsam"
+    assert demo.network_spec.kind == PROMPTABLE_SAM_KIND
+    assert demo.mixed.precision == "bf16" and demo.embedding_cache is not None
+    assert demo.freezing_policy == "decoder" and demo.foreground_oversampling == 1.0

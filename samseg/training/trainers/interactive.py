@@ -9,7 +9,9 @@ pseudo-Dice, which selects ``checkpoint_best.pth``, is the box and 1-point promp
 
 Variants: :class:`SAMInteractiveTrainer` fine-tunes everything, :class:`SAMInteractiveLoRATrainer`
 LoRA (rank 1 on q, k, v and proj) and the mask decoder, :class:`SAMInteractiveDecoderOnlyTrainer`
-the prompt encoder and mask decoder from the embedding cache. See ``documentation/training.md``.
+the prompt encoder and mask decoder from the embedding cache, and
+:class:`SAMInteractiveDemoLiteMedSAMTrainer` does that on the pretrained LiteMedSAM, bf16 on the
+CPU. See ``documentation/training.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from samseg.evaluation import EvaluationSummary
 from samseg.models import LoraSettings, apply_freezing
 from samseg.models.freezing import ParameterCount, count_parameters
 from samseg.models.segmenter import SamSegmenter
+from samseg.training.amp import MixedPrecision
 from samseg.training.batch import TrainingBatch
 from samseg.training.cache import EmbeddingCacheSettings
 from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint
@@ -260,3 +263,22 @@ class SAMInteractiveDecoderOnlyTrainer(SAMInteractiveTrainer):
     embedding_cache = EmbeddingCacheSettings()
     initial_lr = 1e-4
     num_workers = 0
+
+
+class SAMInteractiveDemoLiteMedSAMTrainer(SAMInteractiveDecoderOnlyTrainer):
+    """Interactive decoder-only fine-tune of the pretrained LiteMedSAM, bf16 on the CPU."""
+
+    model_type = "litemedsam"
+    num_epochs = 10
+    num_iterations_per_epoch = 20
+    num_val_iterations_per_epoch = 4
+    save_every = 5
+    batch_size = 4
+    warmup_iterations = 10
+
+    def __init__(self, **kwargs) -> None:
+        """As :class:`SAMInteractiveTrainer`; on the CPU the network computes under bf16
+        autocast, as ``SAMDemoLiteMedSAMTrainer`` does."""
+        super().__init__(**kwargs)
+        if self.device.type == "cpu":
+            self.mixed = MixedPrecision("bf16", use_grad_scaler=False)
