@@ -29,7 +29,8 @@ class CaseContext:
     Attributes:
         identifier: the case identifier (``CASE`` of ``CASE_0000.nii.gz``).
         case: the preprocessed case: ``data`` (c, slices, R, C) float16 0-255 (numpy or
-            blosc2), ``label`` ``None``, ``properties``.
+            blosc2), ``label`` ``None`` (or, in prompted prediction, the prompt label
+            preprocessed with the image, (1, slices, R, C)), ``properties``.
         reference: an annotated case preprocessed with the same plans (``label``
             (1, slices, R, C) not ``None``), for adaptors that segment by example; ``None``
             when the prediction was given none.
