@@ -152,7 +152,17 @@ def tiny_network(size: int = 64):
     return network
 
 
-def test_the_episode_has_eleven_steps_and_the_encoder_learns_from_the_first_only():
+@pytest.mark.parametrize(
+    ("weights", "first_call"),
+    [
+        ((0, 0, 1), (False, True, False)),
+        ((0, 1, 0), (True, False, False)),
+        ((1, 0, 0), (False, False, False)),
+    ],
+)
+def test_the_episode_has_eleven_steps_and_the_encoder_learns_from_the_first_only(
+    weights, first_call
+):
     network = tiny_network()
     images = torch.rand(2, 3, 64, 64) * 255
     embeddings = network.encode(images).image_embeddings
@@ -168,7 +178,7 @@ def test_the_episode_has_eleven_steps_and_the_encoder_learns_from_the_first_only
         return original(image, points, boxes, mask_inputs, multimask_output=multimask_output)
 
     network.predict_with_prompts = recording
-    settings = InteractionSettings(first_prompt_weights=(0, 0, 1))
+    settings = InteractionSettings(first_prompt_weights=weights)
     losses = list(
         interaction_losses(
             network,
@@ -181,7 +191,7 @@ def test_the_episode_has_eleven_steps_and_the_encoder_learns_from_the_first_only
         )
     )
     assert len(losses) == 11
-    assert calls[0] == (False, True, False)
+    assert calls[0] == first_call
     assert all(mask for _, box, mask in calls[1:]) and not any(box for _, box, _ in calls[1:])
     assert calls[-1] == (False, False, True) and any(points for points, _, _ in calls[1:])
     encoder = [p for p in network.image_encoder.parameters()]
