@@ -17,6 +17,7 @@ CPU. See ``documentation/training.md``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -163,7 +164,7 @@ class SAMInteractiveTrainer(SAMTrainer):
             return network, targets, batch.embeddings[targets.index]
         return network, targets, network.encode(batch.images[targets.index]).image_embeddings
 
-    def batch_loss(self, batch: TrainingBatch):
+    def batch_loss(self, batch: TrainingBatch) -> torch.Tensor | Iterator[torch.Tensor]:
         """The mean loss of one simulated interaction, or (with
         :attr:`optimizer_step_per_interaction`) the steps' losses one by one. Samples
         without foreground are left out; a batch without any gives a zero loss."""
