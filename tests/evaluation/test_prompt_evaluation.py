@@ -317,3 +317,42 @@ def test_cli_source_flags_are_checked(capsys):
             run_cli("-i", "x", "-ref", "y", "-o", "z", *arguments)
         assert exit_info.value.code == 2, arguments
         assert expected in capsys.readouterr().err, arguments
+
+
+# --- the packaged LiteMedSAM on the shared real CT --------------------------------------------
+
+REAL_CT = "/work/shared/data/Dataset901_AbdomenCTExample"
+LIVER = 5
+
+
+def test_litemedsam_boxes_beat_single_points_on_real_data_liver():
+    """Two axial slices of the real CT (largest liver area), windowed to 0-255, each
+    repeated into SAM's channels, resized to 256: LiteMedSAM's boxes segment the liver, its
+    single points (it was trained with boxes only) do not."""
+    from pathlib import Path
+
+    import SimpleITK as sitk
+
+    from samseg.models import build_sam, get_encoder_family
+
+    folder = Path(REAL_CT)
+    checkpoint = get_encoder_family("litemedsam").default_checkpoint("litemedsam")
+    if not folder.is_dir() or checkpoint is None:
+        pytest.skip("needs ../shared/data and the packaged LiteMedSAM weights")
+    image = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "imagesTr/abd_001_0000.nii.gz")))
+    label = sitk.GetArrayFromImage(sitk.ReadImage(str(folder / "labelsTr/abd_001.nii.gz")))
+    chosen = np.sort(np.argsort((label == LIVER).sum(axis=(1, 2)))[-2:])
+    windowed = (np.clip(image[chosen], -160, 240) + 160) * (255 / 400)
+    network = build_sam("litemedsam", 256, checkpoint)
+    liver = EvaluationLabels(classes=(LIVER,), names=("liver",))
+    counts = evaluate_case_prompts(
+        network,
+        windowed[None].astype(np.float32),
+        label[chosen].astype(np.int16),
+        configuration(256, batch_size=2),
+        liver,
+        ClickEvaluationSettings(clicks=1, batch_size=2),
+    )
+    box, point, _ = counts[str(LIVER)].dice()
+    assert box > 0.8
+    assert point < box - 0.3

@@ -41,7 +41,7 @@ def plot_click_curves(summary: PromptSummary, path: str | os.PathLike) -> None:
         axis.grid(alpha=0.3)
     for axis in axes[len(panels) :]:
         axis.set_visible(False)
-    axes[0].legend(loc="lower right", fontsize="small")
+    axes[0].legend(loc="best", fontsize="small")
     figure.tight_layout()
     with atomic_output(path) as temporary:
         figure.savefig(temporary, format="png")
