@@ -13,6 +13,8 @@ SAME_COMMANDS = {
     "train": "Toy 2d_64 0 --num_gpus 2 --sam_checkpoint=none --model_type vit_tiny",
     "evaluate": "-ref a -pred b -l 1 2 --file_ending .nii.gz --nsd_tolerance 1.5 "
     "--synapse_protocol --allow_missing",
+    "evaluate_prompts": "-i x -ref y -o z -d 1 -c 2d_256 --sam_checkpoint none --model_type "
+    "litemedsam --clicks 5 --multimask_single_point --no_mask_prompt -num_threads 1",
     "make_demo_dataset": "--num_train 3 --num_test 1 --dataset_id 5 --output_root out",
     "convert_transunet": "in --keep_normalized --dataset_id 9",
     "predict": "-i x -o y -m z --save_probabilities --continue_prediction --disable_tta "

@@ -15,6 +15,7 @@ CLI_MODULES = (
     "convert_btcv",
     "convert_transunet",
     "evaluate",
+    "evaluate_prompts",
     "make_demo_dataset",
     "plan_and_preprocess",
     "predict",
