@@ -22,9 +22,10 @@ from samseg.adaptation.adaptor import PartAwareAdaptor
 from samseg.adaptation.settings import AdaptorSettings
 from samseg.adaptation.volume import (
     ReferenceVolume,
+    SingleView,
     VolumeSettings,
     peak_similarity,
-    whole_slice_tiling,
+    single_view,
 )
 from samseg.errors import SamsegInputError
 from samseg.inference.case_context import CaseContext
@@ -74,6 +75,7 @@ class P2SAMSliceNetwork(nn.Module):
         self._positions: torch.Tensor | None = None
         self._slices: tuple[int, ...] = ()
         self._identifier = ""
+        self._view: SingleView | None = None
         self.records: list[dict] = []
 
     @property
@@ -88,7 +90,8 @@ class P2SAMSliceNetwork(nn.Module):
         """Build the reference volume (once per reference case) and place the target's slices.
 
         Raises:
-            SamsegInputError: no reference was given, or the slices are cut into windows.
+            SamsegInputError: no reference was given, or the slices are cut into several
+                windows.
         """
         pieces = self._fixed_references
         if pieces is None and context.reference is not None:
@@ -108,16 +111,19 @@ class P2SAMSliceNetwork(nn.Module):
                 kmeans=self.adaptor_settings.kmeans,
             )
             self._reference_source = pieces[0]
-        whole_slice_tiling(context.case.data.shape[-2:], self.configuration, context.identifier)
+        self._view = single_view(
+            context.case.data.shape[-2:], self.configuration, f"case {context.identifier}"
+        )
         self._positions = stored_slice_positions(context.case.properties, self.reference.normal)
         self._identifier = context.identifier
 
     def begin_batch(self, batch: SliceBatch) -> None:
-        """Remember the batch's slices; refuse windows and flips (prompts are per slice)."""
-        if any(window is not None for window in batch.windows) or batch.flip_dims:
+        """Remember the batch's slices; refuse flips (prompts and their points are per
+        slice, not per mirrored copy)."""
+        if batch.flip_dims:
             raise SamsegInputError(
-                f"case {self._identifier}: P²SAM predicts whole, unflipped slices; found "
-                f"windows or flips (run without mirroring, with a resize configuration)"
+                f"case {self._identifier}: P²SAM predicts unflipped slices, found flips along "
+                f"{list(batch.flip_dims)} (run without mirroring: --disable_tta)"
             )
         self._slices = tuple(batch.slice_indices)
 
@@ -130,7 +136,7 @@ class P2SAMSliceNetwork(nn.Module):
         size = self.input_size
         logits = torch.full((len(images), self.num_classes, size, size), NO_MASK)
         logits[:, 0] = 0
-        valid = torch.ones(size, size, dtype=torch.bool)
+        valid = self._view.valid
         for index, slice_index in enumerate(self._slices):
             position = float(self._positions[slice_index])
             for value in self.class_values:

@@ -2,8 +2,9 @@
 test calibrated on the reference itself (``shared/methods/p2sam.md`` §5; samseg's extension,
 the paper segments single slices known to hold the object).
 
-:class:`ReferenceVolume` encodes the reference's slices once (whole slices resized to the
-input, as the predictor feeds them) and keeps, per class:
+:class:`ReferenceVolume` encodes the reference's slices once (each whole slice one network
+input, resized to fill it or fitted and zero-padded, as the predictor feeds it; padding tokens
+are no one's tokens) and keeps, per class:
 
 - **pooled tokens** (:class:`VolumeSettings` ``pooling``): ``global`` (default): foreground
   tokens of every reference slice holding the class, background tokens of those slices; the
@@ -35,7 +36,7 @@ import torch.nn.functional as F
 from samseg.adaptation.prototypes import KMeansSettings, ReferenceFeatures
 from samseg.adaptation.token_grid import mask_to_token_grid
 from samseg.errors import SamsegInputError
-from samseg.inference.tiling import PlaneTiling
+from samseg.inference.tiling import PlaneTiling, Window
 from samseg.models.segmenter import SamSegmenter
 from samseg.plans import SliceConfiguration
 from samseg.preprocessing.slice_positions import slice_normal, stored_slice_positions
@@ -132,8 +133,8 @@ class ReferenceVolume:
         network: the promptable network (eval mode).
         pieces: annotated preprocessed cases (``data`` (c, slices, R, C) 0-255, ``label``
             (1, slices, R, C), ``properties``), preprocessed with the plans of the targets.
-        configuration: the plans configuration (input size, context slices; whole slices
-            must be resized to the input).
+        configuration: the plans configuration (input size, context slices; each whole
+            slice must be one network input, see :func:`single_view`).
         class_values: label values to adapt.
         settings: pooling, slab and presence settings.
         kmeans: k-means settings of the prototypes (default: ``KMeansSettings()``).
@@ -161,22 +162,24 @@ class ReferenceVolume:
         self.kmeans = kmeans or KMeansSettings()
         self.normal = slice_normal(pieces[0].properties)
         found = {v: 0 for v in class_values}
-        embeddings, positions, piece_of, masks = [], [], [], {v: [] for v in class_values}
+        embeddings, positions, piece_of, valid = [], [], [], []
+        masks: dict[int, list[torch.Tensor]] = {v: [] for v in class_values}
         for number, piece in enumerate(pieces):
             if piece.label is None:
                 raise SamsegInputError(f"reference piece {number}: expected a label, found none")
             label = np.asarray(piece.label[0])
-            tiling = whole_slice_tiling(label.shape[-2:], configuration, "reference")
+            view = single_view(label.shape[-2:], configuration, f"reference piece {number}")
             wanted = self._slices_to_encode(label, class_values, found)
             if not wanted:
                 continue
             encoded = encode_slices(
-                network, piece.data, wanted, configuration, tiling, batch_size, progress
+                network, piece.data, wanted, configuration, view, batch_size, progress
             )
-            views = tiling.cut_labels(
-                torch.from_numpy(label[wanted].astype(np.int64)), [None] * len(wanted)
+            views = view.tiling.cut_labels(
+                torch.from_numpy(label[wanted].astype(np.int64)), [view.window] * len(wanted)
             )
             grid = encoded.shape[-1]
+            valid.append(mask_to_token_grid(view.valid, grid)[None].expand(len(wanted), -1, -1))
             for value in class_values:
                 grids = [mask_to_token_grid(view == value, grid) for view in views]
                 masks[value].append(torch.stack(grids))
@@ -192,6 +195,7 @@ class ReferenceVolume:
         self.positions = np.concatenate(positions)
         self.pieces = np.asarray(piece_of)
         self.token_masks = {v: torch.cat(m) for v, m in masks.items()}
+        self.valid_tokens = torch.cat(valid)
         self.classes = {v: self._class_reference(v) for v in class_values}
         self._features: dict[tuple[int, tuple[int, ...]], ReferenceFeatures] = {}
 
@@ -214,7 +218,8 @@ class ReferenceVolume:
         chosen = list(slices)
         tokens = self.embeddings[chosen].float().flatten(2).transpose(1, 2).reshape(-1, 256)
         mask = self.token_masks[value][chosen].flatten()
-        return tokens[mask], tokens[~mask]
+        valid = self.valid_tokens[chosen].flatten()
+        return tokens[mask & valid], tokens[~mask & valid]
 
     def _class_reference(self, value: int) -> ClassReference:
         masks = self.token_masks[value]
@@ -286,22 +291,46 @@ class ReferenceVolume:
         return self._features[key]
 
 
-def whole_slice_tiling(
-    shape: Sequence[int], configuration: SliceConfiguration, what: str
-) -> PlaneTiling:
-    """The tiling of (R, C) slices, which must resize whole slices to the input.
+@dataclass(frozen=True)
+class SingleView:
+    """How slices of one shape become one network input each.
+
+    Attributes:
+        tiling: the slices' tiling.
+        window: its one window (the slice fits, zero-padded), or ``None`` (resized to fill).
+        valid: (S, S) bool input pixels holding the slice (not padding).
+    """
+
+    tiling: PlaneTiling
+    window: Window | None
+    valid: torch.Tensor
+
+
+def single_view(shape: Sequence[int], configuration: SliceConfiguration, what: str) -> SingleView:
+    """The one network input of (R, C) slices: resized to fill, or fitted and zero-padded.
 
     Raises:
-        SamsegInputError: the configuration cuts such slices into windows.
+        SamsegInputError: the configuration cuts such slices into several windows (P²SAM
+            prompts whole slices).
     """
     tiling = PlaneTiling.for_configuration(tuple(shape), configuration)
-    if not tiling.resizes:
+    size = tiling.input_size
+    valid = torch.zeros(size, size, dtype=torch.bool)
+    if tiling.resizes:
+        valid[:] = True
+        return SingleView(tiling, None, valid)
+    if len(tiling.windows) != 1:
         raise SamsegInputError(
-            f"{what}: P²SAM needs whole slices resized to the input, found slices of "
-            f"{tuple(shape)} cut into {len(tiling.windows)} windows by the configuration "
-            "(use a resize_to_fill configuration, e.g. the LiteMedSAM plans)"
+            f"{what}: P²SAM prompts whole slices, found slices of {tuple(shape)} cut into "
+            f"{len(tiling.windows)} windows by the configuration (use a configuration whose "
+            "input holds the whole slice, e.g. the LiteMedSAM plans)"
         )
-    return tiling
+    (top, _), (left, _) = tiling.padding
+    rows, columns = tiling.framed_shape
+    window = tiling.windows[0]
+    first_row, first_column = top - window[0], left - window[1]
+    valid[first_row : first_row + rows, first_column : first_column + columns] = True
+    return SingleView(tiling, window, valid)
 
 
 @torch.no_grad()
@@ -310,7 +339,7 @@ def encode_slices(
     data,
     slice_indices: Sequence[int],
     configuration: SliceConfiguration,
-    tiling: PlaneTiling,
+    view: SingleView,
     batch_size: int,
     progress: Callable[[int], None] | None = None,
 ) -> torch.Tensor:
@@ -320,7 +349,7 @@ def encode_slices(
     for start in range(0, len(slice_indices), batch_size):
         chosen = list(slice_indices[start : start + batch_size])
         images = torch.from_numpy(sam_input_slices(data, chosen, configuration.context_slices))
-        views = tiling.cut(images.to(device), [None] * len(chosen))
+        views = view.tiling.cut(images.to(device), [view.window] * len(chosen))
         embeddings.append(network.encode(views).image_embeddings.half().cpu())
         if progress is not None:
             progress(len(chosen))

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import SimpleITK as sitk
 import torch
 
 from samseg.adaptation.slice_network import P2SAMSliceNetwork
-from samseg.adaptation.volume import ReferenceVolume, VolumeSettings, youden_threshold
+from samseg.adaptation.volume import (
+    ReferenceVolume,
+    VolumeSettings,
+    single_view,
+    youden_threshold,
+)
 from samseg.errors import SamsegInputError
 from samseg.inference import SlicePredictor
 from samseg.io import SimpleITKIO
@@ -88,3 +95,17 @@ def test_the_predictor_runs_p2sam_through_its_hooks_and_keeps_the_geometry(cases
     assert not (result.segmentation[[0, 9, 10, 11]] == 2).any()
     with pytest.raises(SamsegInputError, match="needs an annotated reference"):
         predictor.predict_case([paths["target"][0]])
+
+
+def test_a_slice_that_fits_is_one_padded_view_whose_valid_region_is_the_slice() -> None:
+    configuration = next(iter(make_plans(input_size=64).configurations.values()))
+    fitted = replace(configuration, slice_scaling="fixed_scale", zoom=1.0)
+    view = single_view((40, 60), fitted, "here")
+    assert view.window is not None and not view.tiling.resizes
+    rows = torch.nonzero(view.valid.any(dim=1)).flatten()
+    columns = torch.nonzero(view.valid.any(dim=0)).flatten()
+    extent = (rows[0].item(), rows[-1].item(), columns[0].item(), columns[-1].item())
+    assert extent == (12, 51, 2, 61)  # 40 rows padded by 12 above, 60 columns by 2 left
+    assert single_view((40, 60), configuration, "here").valid.all()  # resized to fill
+    with pytest.raises(SamsegInputError, match="windows"):
+        single_view((40, 300), replace(fitted, large_slice_handling="sliding_window"), "here")
