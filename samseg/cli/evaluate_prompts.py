@@ -10,7 +10,7 @@ from pathlib import Path
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
 from samseg.devices import DEVICES, resolve_device
-from samseg.inference.defaults import DEFAULT_CHECKPOINT
+from samseg.inference.defaults import DEFAULT_CHECKPOINT, PACKAGED_WEIGHTS
 
 DEFAULT_PLANS = "samsegPlans"
 
@@ -64,9 +64,14 @@ def build_parser() -> SamsegArgumentParser:
     )
     parser.add_argument(
         "--sam_checkpoint",
-        metavar="PATH",
-        help="SAM weights not trained on the dataset (official SAM, MedSAM, LiteMedSAM file or "
-        "a samseg checkpoint; 'none': random, for tests), with -d and -c instead of -tr/-m",
+        nargs="?",
+        const=PACKAGED_WEIGHTS,
+        default=None,
+        metavar="PATH|none",
+        help="prompt SAM weights not trained on the dataset (official SAM, MedSAM, LiteMedSAM "
+        "file or a samseg checkpoint) with the plans of -d/-c/-p instead of -tr/-m; without a "
+        "path: the installed official weights of the model type (LiteMedSAM's package); none: "
+        "random weights (tests)",
     )
     parser.add_argument(
         "--model_type",
@@ -191,16 +196,17 @@ def _check_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 
 
 def _load_model(args: argparse.Namespace):
-    from samseg.evaluation.prompts import model_from_folder, model_from_sam_checkpoint
+    from samseg.inference import load_promptable_model_folder, load_sam_for_prompts
 
     if args.sam_checkpoint is not None:
-        return model_from_sam_checkpoint(
-            args.sam_checkpoint, args.model_type, args.d, args.c, args.p
+        return load_sam_for_prompts(
+            args.d, args.c, args.p, sam_checkpoint=args.sam_checkpoint, model_type=args.model_type
         )
-    if args.m is not None:
-        return model_from_folder(args.m, args.f, args.chk)
-    from samseg.dataset import resolve_dataset_name
-    from samseg.paths import model_folder, results_root
+    folder = args.m
+    if folder is None:
+        from samseg.dataset import resolve_dataset_name
+        from samseg.paths import model_folder, results_root
 
-    dataset = resolve_dataset_name(args.d, [results_root()])
-    return model_from_folder(model_folder(dataset, args.tr, args.p, args.c), args.f, args.chk)
+        dataset = resolve_dataset_name(args.d, [results_root()])
+        folder = model_folder(dataset, args.tr, args.p, args.c)
+    return load_promptable_model_folder(folder, [args.f], args.chk)

@@ -317,6 +317,12 @@ def test_cli_source_flags_are_checked(capsys):
             run_cli("-i", "x", "-ref", "y", "-o", "z", *arguments)
         assert exit_info.value.code == 2, arguments
         assert expected in capsys.readouterr().err, arguments
+    from samseg.cli.evaluate_prompts import build_parser
+
+    packaged = build_parser().parse_args(
+        ["-i", "x", "-ref", "y", "-o", "z", "-d", "1", "-c", "2d_256", "--sam_checkpoint"]
+    )
+    assert packaged.sam_checkpoint == "packaged"
 
 
 # --- the packaged LiteMedSAM on the shared real CT --------------------------------------------
@@ -356,3 +362,14 @@ def test_litemedsam_boxes_beat_single_points_on_real_data_liver():
     box, point, _ = counts[str(LIVER)].dice()
     assert box > 0.8
     assert point < box - 0.3
+
+
+def test_an_ensemble_of_folds_is_refused(tmp_path):
+    from samseg.errors import SamsegInputError
+    from samseg.evaluation.prompts import evaluate_prompts
+    from samseg.inference import PromptableModel
+
+    model = PromptableModel((StubPromptable(), StubPromptable()), None, "2d_32", None, {})
+    with pytest.raises(SamsegInputError, match="expected one network"):
+        evaluate_prompts(model, {"a": [tmp_path / "a_0000.nii.gz"]}, tmp_path, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

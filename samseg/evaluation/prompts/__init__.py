@@ -1,7 +1,9 @@
 """Click evaluation (``samseg_evaluate_prompts``): box Dice, 1-point Dice, Dice after 1 .. N
 corrective clicks, NoC@85/90 and NoF per class, in the plans' preprocessed grid.
 
-See documentation/evaluation.md.
+The promptable network comes from ``samseg.inference.prompted_prediction``
+(``load_promptable_model_folder``, ``load_sam_for_prompts``), as for prompted prediction. See
+documentation/evaluation.md.
 """
 
 from samseg.evaluation.prompts.case import evaluate_case_prompts
@@ -10,11 +12,6 @@ from samseg.evaluation.prompts.measures import (
     ClassCounts,
     clicks_to_reach,
     dice_from_counts,
-)
-from samseg.evaluation.prompts.network import (
-    PromptableModel,
-    model_from_folder,
-    model_from_sam_checkpoint,
 )
 from samseg.evaluation.prompts.plot import plot_click_curves
 from samseg.evaluation.prompts.report import format_prompt_table
@@ -29,13 +26,10 @@ __all__ = [
     "ClickEvaluationSettings",
     "PromptCaseResult",
     "PromptSummary",
-    "PromptableModel",
     "clicks_to_reach",
     "dice_from_counts",
     "evaluate_case_prompts",
     "evaluate_prompts",
     "format_prompt_table",
-    "model_from_folder",
-    "model_from_sam_checkpoint",
     "plot_click_curves",
 ]

@@ -25,12 +25,12 @@ from tqdm import tqdm
 from samseg.errors import SamsegInputError
 from samseg.evaluation.labels import EvaluationLabels
 from samseg.evaluation.prompts.case import evaluate_case_prompts
-from samseg.evaluation.prompts.network import PromptableModel
 from samseg.evaluation.prompts.plot import plot_click_curves
 from samseg.evaluation.prompts.settings import ClickEvaluationSettings, automatic_batch_size
 from samseg.evaluation.prompts.summary import PromptCaseResult, PromptSummary
 from samseg.inference.network import evaluation_mode
 from samseg.inference.prompt_labels import preprocess_with_prompt_label, prompt_label_files
+from samseg.inference.prompted_prediction import PromptableModel
 from samseg.io import read_json, write_json
 
 SUMMARY_FILE = "prompt_summary.json"
@@ -51,7 +51,9 @@ def evaluate_prompts(
     """Evaluate box, 1-point and corrective-click prompting on every case.
 
     Args:
-        model: the promptable network with its plans, configuration and dataset.json.
+        model: one promptable network (one fold) with its plans, configuration and
+            dataset.json (``samseg.inference.load_promptable_model_folder`` or
+            ``load_sam_for_prompts``).
         cases: identifier -> channel files (``samseg.inference.find_cases``).
         label_folder: the reference labels ``CASE<file_ending>`` (on the images' grids).
         output_folder: where the results go (created if missing).
@@ -64,10 +66,15 @@ def evaluate_prompts(
         The summary; ``prompt_summary.json`` and ``clicks.png`` are written.
 
     Raises:
-        SamsegInputError: no case, a case without a label file, a label on another grid
-            than its image (naming the file), or an output folder holding case results made
-            with other settings.
+        SamsegInputError: not exactly one network, no case, a case without a label file, a
+            label on another grid than its image (naming the file), or an output folder
+            holding case results made with other settings.
     """
+    if len(model.networks) != 1:
+        raise SamsegInputError(
+            "model: expected one network to prompt (one fold of a model folder), found "
+            f"{len(model.networks)}"
+        )
     if not cases:
         raise SamsegInputError("cases: expected at least one case to evaluate, found none")
     output = Path(output_folder)
@@ -86,7 +93,7 @@ def evaluate_prompts(
     if settings.batch_size is None:
         settings = replace(settings, batch_size=automatic_batch_size(configuration, device))
     reader = description.image_reader_writer()
-    network = model.network.to(device)
+    network = model.networks[0].to(device)
     results = []
     progress = tqdm(cases.items(), desc="click evaluation", unit="case", disable=not show_progress)
     with evaluation_mode([network]):
