@@ -96,6 +96,7 @@ def test_litemedsam_planner_plans_2d_256_from_the_tinyvit_family():
     assert list(plans.configurations) == ["2d_256"]
     configuration = plans.configurations["2d_256"]
     assert (configuration.model_type, configuration.input_size) == ("litemedsam", 256)
+    assert configuration.context_slices == 0  # grey slices repeated, as LiteMedSAM was trained
     # 24 GB - 9.8 M x 16 B, over 7.4 GB x (256 / 512) ** 2 per slice: 12 slices.
     assert configuration.batch_size == 12
     assert configuration.data_identifier == "samsegLiteMedSAMPlans_2d"
