@@ -13,6 +13,7 @@ from samseg.inference.model_loading import load_trained_network
 from samseg.models import build_sam
 from samseg.models.checkpoint_format import PROMPTABLE_SAM_KIND
 from samseg.plans import Plans
+from samseg.training.batch import TrainingBatch
 from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint
 from samseg.training.data import AugmentationSettings
 from samseg.training.interactive import (
@@ -320,6 +321,12 @@ def test_two_steps_write_a_promptable_checkpoint_that_rebuilds(roots):
     assert torch.equal(network.mask_decoder.class_tokens.weight, head_before)
     head = [n for n, p in trainer.network.named_parameters() if "class_" in n]
     assert head and not any(trainer.network.get_parameter(n).requires_grad for n in head)
+    empty = TrainingBatch(
+        target=torch.zeros(2, 64, 64, dtype=torch.int64), keys=["a", "b"], images=batch.images
+    )
+    skipped = trainer._epoch_samples[1]
+    zero = trainer.batch_loss(empty)
+    assert float(zero) == 0 and zero.requires_grad and trainer._epoch_samples[1] == skipped + 2
     resumed = make(roots, TinyInteractiveTrainer)
     resumed.initialize(pretrained=False)
     resumed.load_checkpoint(path)
