@@ -108,8 +108,9 @@ def peak_similarity(prototype: torch.Tensor, embedding: torch.Tensor) -> float:
 
 def youden_threshold(present: Sequence[float], absent: Sequence[float]) -> float:
     """The score threshold (present iff score >= threshold) that maximises Youden's J =
-    sensitivity + specificity - 1; ``-inf`` without absent scores. Ties: the lowest."""
-    if not absent:
+    sensitivity + specificity - 1; ``-inf`` (always present) without scores of both kinds.
+    Ties: the lowest."""
+    if not absent or not present:
         return float("-inf")
     scores = np.asarray(sorted(set(present) | set(absent)), dtype=np.float64)
     candidates = np.concatenate([[scores[0]], (scores[1:] + scores[:-1]) / 2, [scores[-1] + 1]])

@@ -29,6 +29,7 @@ SPACING = (3.0, 0.8, 0.8)
 def test_youden_threshold_separates_the_scores_and_ties_go_low() -> None:
     assert youden_threshold([0.8, 0.9, 0.7], [0.1, 0.3]) == pytest.approx(0.5)
     assert youden_threshold([0.5], []) == float("-inf")
+    assert youden_threshold([], [0.5]) == float("-inf")
     # overlapping scores: the threshold with the best J (here 0.45 keeps 2/2 and drops 2/3)
     assert youden_threshold([0.5, 0.9], [0.2, 0.4, 0.6]) == pytest.approx(0.45)
 
