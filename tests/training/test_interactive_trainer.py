@@ -326,7 +326,8 @@ def test_two_steps_write_a_promptable_checkpoint_that_rebuilds(roots):
     )
     skipped = trainer._epoch_samples[1]
     zero = trainer.batch_loss(empty)
-    assert float(zero.detach()) == 0 and zero.requires_grad and trainer._epoch_samples[1] == skipped + 2
+    assert float(zero.detach()) == 0 and zero.requires_grad
+    assert trainer._epoch_samples[1] == skipped + 2
     resumed = make(roots, TinyInteractiveTrainer)
     resumed.initialize(pretrained=False)
     resumed.load_checkpoint(path)
@@ -396,3 +397,27 @@ def test_the_registry_finds_the_interactive_trainers_and_the_demo_fits(roots):
     assert demo.network_spec.kind == PROMPTABLE_SAM_KIND
     assert demo.mixed.precision == "bf16" and demo.embedding_cache is not None
     assert demo.freezing_policy == "decoder" and demo.foreground_oversampling == 1.0
+
+
+def test_continuing_an_interactive_run_is_exact(roots):
+    import shutil
+
+    from samseg.training.checkpoints import CHECKPOINT_LATEST
+
+    attributes = {"num_epochs": 2, "save_every": 1}
+    straight = make(roots, TinyInteractiveTrainer, **attributes)
+    straight.initialize()
+    straight.run_training()
+    expected = load_checkpoint(straight.output_folder / CHECKPOINT_FINAL)
+    shutil.rmtree(straight.output_folder)
+    first = make(roots, TinyInteractiveTrainer, **attributes)
+    first.initialize()
+    first.train_one_epoch()
+    resumed = make(roots, TinyInteractiveTrainer, **attributes)
+    resumed.initialize(pretrained=False)
+    resumed.load_checkpoint(first.output_folder / CHECKPOINT_LATEST)
+    resumed.run_training()
+    found = load_checkpoint(resumed.output_folder / CHECKPOINT_FINAL)
+    assert found["logging"]["train_losses"] == expected["logging"]["train_losses"]
+    for name, tensor in expected["network_weights"].items():
+        assert torch.equal(found["network_weights"][name], tensor), name
