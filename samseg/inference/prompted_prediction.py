@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from samseg.dataset import DatasetDescription, resolve_dataset_name
-from samseg.errors import SamsegConfigError, SamsegInputError
+from samseg.errors import SamsegInputError
 from samseg.inference.defaults import DEFAULT_CHECKPOINT, PACKAGED_WEIGHTS
 from samseg.inference.folder_prediction import PredictionRun
 from samseg.inference.model_loading import load_model_networks
@@ -36,14 +36,11 @@ from samseg.inference.prompt_labels import prompt_label_files
 from samseg.inference.prompted_network import PromptedNetwork
 from samseg.inference.slice_predictor import PredictedCase, SlicePredictor
 from samseg.models import build_sam
-from samseg.models.encoders import get_encoder_family
+from samseg.models.pretrained_weights import resolve_sam_checkpoint
 from samseg.models.segmenter import SamSegmenter
 from samseg.paths import preprocessed_dataset_json, preprocessed_root
 from samseg.plans import Plans
 from samseg.prompting import PromptingSettings, PromptMode
-
-RANDOM_WEIGHTS = "none"
-"""``--sam_checkpoint none``: random weights (tests)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def load_sam_for_prompts(
         configuration: the plans configuration; the network is built at its input size.
         plans_name: the plans file's name.
         sam_checkpoint: a weights file (official SAM, MedSAM, LiteMedSAM, or a samseg
-            checkpoint), :data:`PACKAGED_WEIGHTS` or :data:`RANDOM_WEIGHTS`.
+            checkpoint), :data:`PACKAGED_WEIGHTS` or ``none`` (random weights, for tests).
         model_type: the backbone (``vit_b``, ``litemedsam`` ...); ``None``: the
             configuration's.
 
@@ -135,22 +132,10 @@ def load_sam_for_prompts(
 
 
 def _weights_file(choice: str | os.PathLike, model_type: str) -> Path | None:
-    """The weights file ``--sam_checkpoint`` names (``None``: random weights)."""
-    text = str(choice).strip()
-    if text.lower() == RANDOM_WEIGHTS:
-        return None
-    if text != PACKAGED_WEIGHTS:
-        return Path(text).expanduser()
-    family = get_encoder_family(model_type)
-    installed = family.default_checkpoint(model_type)
-    if installed is None:
-        hint = family.weights_hint(model_type)
-        raise SamsegConfigError(
-            f"--sam_checkpoint without a path: expected installed official weights of model "
-            f"type {model_type}, found none; give --sam_checkpoint PATH"
-            + (f" ({hint})" if hint else "")
-        )
-    return installed
+    """The weights file ``--sam_checkpoint`` names (``None``: random weights); without a path
+    (:data:`PACKAGED_WEIGHTS`) the model type's official file, found as training finds it."""
+    packaged = str(choice).strip() == PACKAGED_WEIGHTS
+    return resolve_sam_checkpoint(None if packaged else choice, model_type)
 
 
 class PromptedPredictor:

@@ -1,4 +1,5 @@
-"""Which SAM weights a training run starts from.
+"""Which SAM weights a run starts from (training, and prompted prediction of weights not
+trained on the dataset).
 
 ``--sam_checkpoint PATH`` names a file (official SAM, MedSAM or samseg checkpoint);
 ``--sam_checkpoint none`` starts from random weights (tests, demos; logged loudly). Without the

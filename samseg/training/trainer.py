@@ -26,6 +26,7 @@ from samseg.evaluation import EvaluationSummary, format_table
 from samseg.io import write_json
 from samseg.models import LoraSettings, format_parameter_table
 from samseg.models.freezing import FreezingPolicy
+from samseg.models.pretrained_weights import resolve_sam_checkpoint
 from samseg.models.spec import NetworkSpec
 from samseg.paths import model_folder, preprocessed_dataset_json, preprocessed_root, raw_root
 from samseg.plans import Plans
@@ -57,7 +58,6 @@ from samseg.training.loop import (
     validation_epoch,
 )
 from samseg.training.optimization import adamw_with_warmup_poly
-from samseg.training.pretrained import resolve_sam_checkpoint
 from samseg.training.progress import TrainingHistory, plot_progress
 from samseg.training.seams import TrainerSeams
 from samseg.training.validation import validate_fold

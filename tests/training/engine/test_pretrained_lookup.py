@@ -7,7 +7,7 @@ import pytest
 
 from samseg.errors import SamsegConfigError
 from samseg.models.encoders import get_encoder_family
-from samseg.training.pretrained import SAM_CHECKPOINTS_ENV, resolve_sam_checkpoint
+from samseg.models.pretrained_weights import SAM_CHECKPOINTS_ENV, resolve_sam_checkpoint
 
 
 def test_litemedsam_weights_come_from_the_folder_then_the_installed_package(tmp_path):
