@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from samseg.dataset import DatasetDescription, resolve_dataset_name
+from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.inference.defaults import DEFAULT_CHECKPOINT, PACKAGED_WEIGHTS
 from samseg.inference.folder_prediction import PredictionRun
@@ -38,8 +38,9 @@ from samseg.inference.slice_predictor import PredictedCase, SlicePredictor
 from samseg.models import build_sam
 from samseg.models.pretrained_weights import resolve_sam_checkpoint
 from samseg.models.segmenter import SamSegmenter
-from samseg.paths import preprocessed_dataset_json, preprocessed_root
+from samseg.paths import preprocessed_dataset_json
 from samseg.plans import Plans
+from samseg.plans_lookup import preprocessed_plans_file
 from samseg.prompting import PromptingSettings, PromptMode
 
 
@@ -106,15 +107,7 @@ def load_sam_for_prompts(
         SamsegConfigError: a weights file that does not exist, or no packaged weights of the
             model type installed (the message says where to get them).
     """
-    root = preprocessed_root()
-    name = resolve_dataset_name(dataset, [root])
-    path = root / name / f"{plans_name}.json"
-    if not path.is_file():
-        found = sorted(p.stem for p in (root / name).glob("*Plans*.json"))
-        raise SamsegInputError(
-            f"{path}: expected the plans {plans_name} (found {found or 'none'}); run "
-            f"samseg_plan_and_preprocess -d {name}"
-        )
+    path = preprocessed_plans_file(dataset, plans_name)
     plans = Plans.load(path)
     settings = plans.configuration(configuration)
     model_type = model_type or settings.model_type
@@ -122,7 +115,7 @@ def load_sam_for_prompts(
     network = build_sam(
         model_type, settings.input_size, weights, num_classes=plans.label_handling.num_classes
     )
-    description = DatasetDescription.load(preprocessed_dataset_json(root / name))
+    description = DatasetDescription.load(preprocessed_dataset_json(path.parent))
     source = {
         "sam_checkpoint": None if weights is None else str(weights),
         "model_type": model_type,

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import torch
 
-from samseg.dataset import resolve_dataset_name
 from samseg.devices import resolve_device
 from samseg.errors import SamsegConfigError, SamsegInputError
-from samseg.paths import model_folder, preprocessed_root
-from samseg.plans import Plans
+from samseg.paths import model_folder
+from samseg.plans_lookup import load_preprocessed_plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, resume_checkpoint
 from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER
 from samseg.training.distributed import (
@@ -77,7 +76,7 @@ def train(request: TrainingRequest) -> Path:
         raise SamsegInputError(
             f"--num_gpus: expected a positive number of ranks, found {request.num_processes}"
         )
-    plans = load_plans(request.dataset, request.plans_name)
+    plans = load_preprocessed_plans(request.dataset, request.plans_name)
     plans.configuration(request.configuration)
     cls = trainer_class(request.trainer_name)
     folder = model_folder(plans.dataset_name, cls.__name__, plans.plans_name, request.configuration)
@@ -106,26 +105,8 @@ def run_rank(request: TrainingRequest) -> None:
         shutdown_distributed()
 
 
-def load_plans(dataset: str, plans_name: str) -> Plans:
-    """The plans ``plans_name`` of the preprocessed dataset ``dataset`` names.
-
-    Raises:
-        SamsegInputError: unknown dataset or no such plans (the message says how to make them).
-    """
-    root = preprocessed_root()
-    name = resolve_dataset_name(dataset, [root])
-    path = root / name / f"{plans_name}.json"
-    if not path.is_file():
-        found = sorted(p.stem for p in (root / name).glob("*Plans*.json"))
-        raise SamsegInputError(
-            f"{path}: expected the plans {plans_name} (found {found or 'none'}); run "
-            f"samseg_plan_and_preprocess -d {name} (with -pl for other plans)"
-        )
-    return Plans.load(path)
-
-
 def _run(request: TrainingRequest, device: torch.device, context: DistributedContext) -> None:
-    plans = load_plans(request.dataset, request.plans_name)
+    plans = load_preprocessed_plans(request.dataset, request.plans_name)
     trainer = trainer_class(request.trainer_name)(
         plans=plans,
         configuration=request.configuration,
