@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import SimpleITK as sitk
+import torch
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 """The real images of ../shared/data; tests that read them have ``real_data`` in their name
@@ -103,6 +104,21 @@ def synthetic_case(seed: int, shape=(8, 24, 28)) -> tuple[np.ndarray, np.ndarray
     image[label == 1] += 100
     image[label == 2] -= 60
     return image, label
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Run a test on one torch thread, restoring the previous count afterwards.
+
+    Tiny networks run fastest on one thread: with two threads on two cores shared with other
+    jobs, every OpenMP region can wait for a descheduled thread (up to 100x slower here).
+    Folders of such tests use it for every test (their conftest.py); single modules with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
 
 
 @pytest.fixture

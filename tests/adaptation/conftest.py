@@ -1,16 +1,10 @@
-"""One torch thread per test (tiny networks; see tests/models/conftest.py)."""
+"""One torch thread per test (tiny networks)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import torch
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread_per_test(one_torch_thread: None) -> None:
+    """Every test here runs on one torch thread (``one_torch_thread``, tests/conftest.py)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
@@ -33,12 +32,7 @@ INTENSITY = 40.0
 """Image value per label value: the stub reads which object a click is in from the image."""
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class Encoded(NamedTuple):

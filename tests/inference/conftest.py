@@ -24,12 +24,8 @@ CONFIGURATION = "2d_64"
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny networks run fastest on one thread (and do not suffer from a busy second core)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread_per_test(one_torch_thread: None) -> None:
+    """Every test here runs on one torch thread (``one_torch_thread``, tests/conftest.py)."""
 
 
 @dataclass(frozen=True)

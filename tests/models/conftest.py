@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,17 +15,8 @@ TINY_SIZE = 256
 
 
 @pytest.fixture(autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    """Run each test on one torch thread, restoring the previous count afterwards.
-
-    The networks here are mostly tiny; with two threads on two cores shared with other jobs,
-    every OpenMP region can wait for a descheduled thread, which made tiny networks up to
-    100x slower here.
-    """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+def _one_thread_per_test(one_torch_thread: None) -> None:
+    """Every test here runs on one torch thread (``one_torch_thread``, tests/conftest.py)."""
 
 
 def randomised(state_dict: dict[str, torch.Tensor], seed: int) -> dict[str, torch.Tensor]:

@@ -31,14 +31,6 @@ SPEC = NetworkSpec(
 )
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def seeded_network() -> torch.nn.Module:
     torch.manual_seed(3)
     network = SPEC.build()
