@@ -6,7 +6,7 @@ hooks (``samseg.inference.case_context``): ``begin_case`` builds (once per refer
 the target's slices to world positions; ``begin_batch`` learns which slices come; the call
 returns (B, C, S, S) logits: channel 0 is 0, channel c the upscaled logits of the class's
 P²SAM mask where the slice is in the class's slab and passes the presence test, and
-:data:`NO_MASK` elsewhere (so the argmax is background iff no class logit is > 0; where two
+:data:`NOT_PROMPTED_LOGIT` elsewhere (so the argmax is background iff no class logit is > 0; where two
 classes overlap, the larger logit wins). Every prompted (slice, class) is recorded
 (:attr:`P2SAMSliceNetwork.records`, for ``--save-prompts``).
 """
@@ -30,13 +30,10 @@ from samseg.adaptation.volume import (
 from samseg.errors import SamsegInputError
 from samseg.inference.case_context import CaseContext
 from samseg.inference.network import SliceBatch
+from samseg.inference.prompted_network import NOT_PROMPTED_LOGIT
 from samseg.models.segmenter import SamSegmenter
 from samseg.plans import SliceConfiguration
 from samseg.preprocessing.slice_positions import stored_slice_positions
-
-NO_MASK = -1.0e4
-"""Logit of a class on a slice it is not prompted on."""
-
 
 class P2SAMSliceNetwork(nn.Module):
     """P²SAM for the slice predictor (module docstring).
@@ -134,7 +131,7 @@ class P2SAMSliceNetwork(nn.Module):
             raise RuntimeError("P2SAMSliceNetwork: begin_case and begin_batch must come first")
         embeddings = self.network.encode(images).image_embeddings
         size = self.input_size
-        logits = torch.full((len(images), self.num_classes, size, size), NO_MASK)
+        logits = torch.full((len(images), self.num_classes, size, size), NOT_PROMPTED_LOGIT)
         logits[:, 0] = 0
         valid = self._view.valid
         for index, slice_index in enumerate(self._slices):
