@@ -5,9 +5,9 @@ hooks (``samseg.inference.case_context``): ``begin_case`` builds (once per refer
 :class:`~samseg.adaptation.volume.ReferenceVolume` of the context's reference case and maps
 the target's slices to world positions; ``begin_batch`` learns which slices come; the call
 returns (B, C, S, S) logits: channel 0 is 0, channel c the upscaled logits of the class's
-P²SAM mask where the slice is in the class's slab and passes the presence test, and
-:data:`NOT_PROMPTED_LOGIT` elsewhere (so the argmax is background iff no class logit is > 0; where two
-classes overlap, the larger logit wins). Every prompted (slice, class) is recorded
+P²SAM mask where the slice is in the class's slab and passes the presence test, and prompted
+prediction's ``NOT_PROMPTED_LOGIT`` elsewhere (so the argmax is background iff no class logit
+is > 0; where two classes overlap, the larger logit wins). Every prompted (slice, class) is recorded
 (:attr:`P2SAMSliceNetwork.records`, for ``--save-prompts``).
 """
 
@@ -34,6 +34,7 @@ from samseg.inference.prompted_network import NOT_PROMPTED_LOGIT
 from samseg.models.segmenter import SamSegmenter
 from samseg.plans import SliceConfiguration
 from samseg.preprocessing.slice_positions import stored_slice_positions
+
 
 class P2SAMSliceNetwork(nn.Module):
     """P²SAM for the slice predictor (module docstring).
