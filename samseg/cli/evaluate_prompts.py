@@ -3,16 +3,17 @@ NoC@85/90 per class, with prompts simulated from reference labels."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.errors import run_command
+from samseg.cli.promptable_source import (
+    add_promptable_source_arguments,
+    check_promptable_source,
+    load_promptable_source,
+)
 from samseg.devices import DEVICES, resolve_device
-from samseg.inference.defaults import DEFAULT_CHECKPOINT, PACKAGED_WEIGHTS
-
-DEFAULT_PLANS = "samsegPlans"
 
 
 def build_parser() -> SamsegArgumentParser:
@@ -38,46 +39,7 @@ def build_parser() -> SamsegArgumentParser:
         help="folder of reference labels CASE<file_ending> on the images' grids (e.g. labelsTs)",
     )
     parser.add_argument("-o", required=True, metavar="OUTPUT", help="output folder")
-    parser.add_argument(
-        "-d", metavar="DATASET", help="dataset id, DatasetXXX_Name or name (with -c)"
-    )
-    parser.add_argument("-c", metavar="CONFIGURATION", help="configuration, e.g. 2d_256")
-    parser.add_argument(
-        "-tr", metavar="TRAINER", help="trainer of a trained model, e.g. SAMInteractiveTrainer"
-    )
-    parser.add_argument(
-        "-p", default=DEFAULT_PLANS, metavar="PLANS", help="plans name (default: %(default)s)"
-    )
-    parser.add_argument(
-        "-m",
-        metavar="MODEL_FOLDER",
-        help="model folder {Trainer}__{Plans}__{configuration} (instead of -d, -tr, -p, -c)",
-    )
-    parser.add_argument(
-        "-f", default="0", metavar="FOLD", help="fold of a trained model (default: %(default)s)"
-    )
-    parser.add_argument(
-        "-chk",
-        default=DEFAULT_CHECKPOINT,
-        metavar="CHECKPOINT",
-        help="checkpoint file name in the fold folder (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--sam_checkpoint",
-        nargs="?",
-        const=PACKAGED_WEIGHTS,
-        default=None,
-        metavar="PATH|none",
-        help="prompt SAM weights not trained on the dataset (official SAM, MedSAM, LiteMedSAM "
-        "file or a samseg checkpoint) with the plans of -d/-c/-p instead of -tr/-m; without a "
-        "path: the installed official weights of the model type (LiteMedSAM's package); none: "
-        "random weights (tests)",
-    )
-    parser.add_argument(
-        "--model_type",
-        metavar="TYPE",
-        help="backbone of --sam_checkpoint (default: the configuration's)",
-    )
+    add_promptable_source_arguments(parser)
     parser.add_argument(
         "--clicks",
         type=int,
@@ -130,7 +92,7 @@ def build_parser() -> SamsegArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _check_source(parser, args)
+    check_promptable_source(parser, args)
     for flag in ("clicks", "batch_size", "num_threads"):
         value = getattr(args, flag)
         if value is not None and value < 1:
@@ -149,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         set_torch_threads(args.num_threads)
         device = resolve_device(args.device)
-        model = _load_model(args)
+        model = load_promptable_source(args)
         settings = ClickEvaluationSettings(
             clicks=args.clicks or DEFAULT_CLICKS,
             prompting=PromptingSettings(
@@ -167,46 +129,3 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"summary written to {summary.output_file}, curves to {Path(args.o) / 'clicks.png'}")
 
     run_command(body)
-
-
-def _check_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """-m, or -d -c with -tr (trained) or --sam_checkpoint (untrained)."""
-    if args.m is not None:
-        given = [f"-{f}" for f in ("d", "c", "tr") if getattr(args, f) is not None]
-        if args.sam_checkpoint is not None:
-            given.append("--sam_checkpoint")
-        if given:
-            parser.error(
-                f"-m: give either -m or -d/-c with -tr or --sam_checkpoint, found also "
-                f"{', '.join(given)}"
-            )
-        return
-    if args.d is None or args.c is None:
-        parser.error(
-            "expected -m MODEL_FOLDER, or -d DATASET -c CONFIGURATION with -tr TRAINER "
-            "or --sam_checkpoint PATH"
-        )
-    if (args.tr is None) == (args.sam_checkpoint is None):
-        parser.error(
-            "-d/-c: expected exactly one of -tr TRAINER (a trained model) and "
-            "--sam_checkpoint PATH (SAM weights)"
-        )
-    if args.model_type is not None and args.sam_checkpoint is None:
-        parser.error("--model_type: only with --sam_checkpoint")
-
-
-def _load_model(args: argparse.Namespace):
-    from samseg.inference import load_promptable_model_folder, load_sam_for_prompts
-
-    if args.sam_checkpoint is not None:
-        return load_sam_for_prompts(
-            args.d, args.c, args.p, sam_checkpoint=args.sam_checkpoint, model_type=args.model_type
-        )
-    folder = args.m
-    if folder is None:
-        from samseg.dataset import resolve_dataset_name
-        from samseg.paths import model_folder, results_root
-
-        dataset = resolve_dataset_name(args.d, [results_root()])
-        folder = model_folder(dataset, args.tr, args.p, args.c)
-    return load_promptable_model_folder(folder, [args.f], args.chk)
