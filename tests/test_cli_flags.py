@@ -10,6 +10,8 @@ from samseg.cli.arguments import underscored
 from tests.test_cli_imports import CLI_MODULES
 
 SAME_COMMANDS = {
+    "adapt": "-ref_image r.nii.gz -ref_label l.nii.gz -i x -o y -d 1 -c 2d_256 --sam_checkpoint "
+    "--prompt_type box --positive_parts 1 3 --negative_parts 0 2 --save_prompts",
     "train": "Toy 2d_64 0 --num_gpus 2 --sam_checkpoint=none --model_type vit_tiny",
     "evaluate": "-ref a -pred b -l 1 2 --file_ending .nii.gz --nsd_tolerance 1.5 "
     "--synapse_protocol --allow_missing",

@@ -12,7 +12,9 @@ import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 CLI_MODULES = (
+    "adapt",
     "convert_btcv",
+    "convert_image_folder",
     "convert_transunet",
     "evaluate",
     "evaluate_prompts",

@@ -2,29 +2,26 @@
 
 One annotated reference (an image and its mask, or a prior scan of the same patient) becomes
 part-aware point (or box) prompts for a new target, without training (see
-``shared/methods/p2sam.md``): reference tokens and part prototypes (``prototypes``),
-similarity maps and points (``similarity``), SAM's decoding chain (``decoding``), and the
-optimal-transport retrieval over part counts (``retrieval``), tied together by
-:class:`~samseg.adaptation.adaptor.PartAwareAdaptor`.
+``shared/methods/p2sam.md`` and documentation/adaptation.md): reference tokens and part
+prototypes (``prototypes``), similarity maps and points (``similarity``), SAM's decoding chain
+(``decoding``), the optimal-transport retrieval over part counts (``retrieval``), tied together
+by :class:`~samseg.adaptation.adaptor.PartAwareAdaptor`; prior scans as references
+(``volume``), the predictor's slice network (``slice_network``) and ``samseg_adapt``'s API
+(``run``). Names are imported on first use (``vocabulary`` is what ``--help`` needs).
 """
 
-from samseg.adaptation.adaptor import AdaptationResult, Candidate, PartAwareAdaptor
-from samseg.adaptation.prototypes import KMeansSettings, ReferenceFeatures
-from samseg.adaptation.retrieval import Distance, wasserstein_distance
-from samseg.adaptation.settings import ADAPTATION_MODES, NEGATIVE_SOURCES, AdaptorSettings
-from samseg.adaptation.token_grid import mask_to_token_grid, valid_region
+from samseg.lazy_exports import exported_names, lazy_exports
 
-__all__ = [
-    "ADAPTATION_MODES",
-    "NEGATIVE_SOURCES",
-    "AdaptationResult",
-    "AdaptorSettings",
-    "Candidate",
-    "Distance",
-    "KMeansSettings",
-    "PartAwareAdaptor",
-    "ReferenceFeatures",
-    "mask_to_token_grid",
-    "valid_region",
-    "wasserstein_distance",
-]
+_EXPORTS = {
+    "adaptor": ("AdaptationResult", "Candidate", "PartAwareAdaptor"),
+    "prototypes": ("KMeansSettings", "ReferenceFeatures"),
+    "retrieval": ("Distance", "wasserstein_distance"),
+    "run": ("adapt_to_folder", "preprocess_references"),
+    "settings": ("AdaptorSettings",),
+    "slice_network": ("P2SAMSliceNetwork",),
+    "token_grid": ("mask_to_token_grid", "valid_region"),
+    "vocabulary": ("ADAPTATION_MODES", "NEGATIVE_SOURCES", "POOLINGS", "PROMPT_TYPES"),
+    "volume": ("ReferenceVolume", "VolumeSettings"),
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__ = exported_names(_EXPORTS)

@@ -12,15 +12,10 @@ change SAM's output); boxes are (x0, y0, x1, y1) pixels of the S x S input.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 
 from samseg.models.segmenter import SamSegmenter
 from samseg.prompting import tight_boxes
-
-PromptType = Literal["points", "box"]
-PROMPT_TYPES: tuple[PromptType, ...] = ("points", "box")
 
 
 def mask_box(

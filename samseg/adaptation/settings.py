@@ -17,15 +17,16 @@ at the minimum of the mean positive map).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
-from samseg.adaptation.decoding import PROMPT_TYPES, PromptType
 from samseg.adaptation.prototypes import KMeansSettings
-
-AdaptationMode = Literal["p2sam", "persam", "fixed"]
-ADAPTATION_MODES: tuple[AdaptationMode, ...] = ("p2sam", "persam", "fixed")
-NegativeSource = Literal["background_parts", "persam_argmin"]
-NEGATIVE_SOURCES: tuple[NegativeSource, ...] = ("background_parts", "persam_argmin")
+from samseg.adaptation.vocabulary import (
+    ADAPTATION_MODES,
+    NEGATIVE_SOURCES,
+    PROMPT_TYPES,
+    AdaptationMode,
+    NegativeSource,
+    PromptType,
+)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,13 @@ class P2SAMSliceNetwork(nn.Module):
                 f"case {context.identifier}: P²SAM needs an annotated reference case (a prior "
                 "scan and its label), found none"
             )
+        channels = context.case.data.shape[0]
+        for piece in pieces:
+            if piece.data.shape[0] != channels:
+                raise SamsegInputError(
+                    f"case {context.identifier}: expected a reference with its {channels} "
+                    f"channel(s), found {piece.data.shape[0]}"
+                )
         if pieces[0] is not self._reference_source:
             self.reference = ReferenceVolume(
                 self.network,

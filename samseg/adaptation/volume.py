@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import torch
@@ -35,16 +34,13 @@ import torch.nn.functional as F
 
 from samseg.adaptation.prototypes import KMeansSettings, ReferenceFeatures
 from samseg.adaptation.token_grid import mask_to_token_grid
+from samseg.adaptation.vocabulary import POOLINGS, PRESENCE_TESTS, Pooling, Presence
 from samseg.errors import SamsegInputError
 from samseg.inference.tiling import PlaneTiling, Window
 from samseg.models.segmenter import SamSegmenter
 from samseg.plans import SliceConfiguration
 from samseg.preprocessing.slice_positions import slice_normal, stored_slice_positions
 from samseg.slices import sam_input_slices
-
-Pooling = Literal["global", "local", "matched"]
-POOLINGS: tuple[Pooling, ...] = ("global", "local", "matched")
-Presence = Literal["calibrated", "always"]
 
 
 @dataclass(frozen=True)
@@ -75,8 +71,10 @@ class VolumeSettings:
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling: expected one of {POOLINGS}, found {self.pooling!r}")
-        if self.presence not in ("calibrated", "always"):
-            raise ValueError(f"presence: expected calibrated or always, found {self.presence!r}")
+        if self.presence not in PRESENCE_TESTS:
+            raise ValueError(
+                f"presence: expected one of {PRESENCE_TESTS}, found {self.presence!r}"
+            )
 
 
 @dataclass(frozen=True)

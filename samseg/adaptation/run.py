@@ -1,0 +1,155 @@
+"""``samseg_adapt``'s API: annotated reference(s) in, target cases segmented by P²SAM, no training.
+
+:func:`adapt_to_folder` preprocesses the reference pieces with the model's plans, wraps the
+promptable network in :class:`~samseg.adaptation.slice_network.P2SAMSliceNetwork`, and runs the
+ordinary slice predictor over the targets (so outputs have the inputs' exact geometry, are
+written atomically and never replace an input). With ``save_prompts`` it also writes
+``OUTPUT/prompts/CASE.json``: per slice and class, whether it was prompted (or why not), the
+presence score and threshold, every candidate's part counts, points, box, predicted IoU and OT
+distance (POT's warning included), and the chosen candidate.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from samseg.adaptation.settings import AdaptorSettings
+from samseg.adaptation.slice_network import P2SAMSliceNetwork
+from samseg.adaptation.volume import VolumeSettings
+from samseg.errors import SamsegInputError
+from samseg.inference import SlicePredictor
+from samseg.inference.folder_prediction import PredictionRun
+from samseg.inference.prompted_prediction import PromptableModel
+from samseg.io import reader_writer_for, write_json
+from samseg.preprocessing import PreprocessedCase, preprocess_case
+
+ReferenceFiles = tuple[Sequence[str | os.PathLike], str | os.PathLike]
+"""One reference piece: its channel files and its label file."""
+
+
+def preprocess_references(
+    model: PromptableModel, references: Sequence[ReferenceFiles]
+) -> list[PreprocessedCase]:
+    """The reference pieces preprocessed with the model's plans, labels included.
+
+    Raises:
+        SamsegInputError: no reference, a channel count other than the dataset's, or a label
+            that does not fit its image (each naming the file).
+    """
+    if not references:
+        raise SamsegInputError("reference: expected at least one annotated reference, found none")
+    channels = model.description.num_channels
+    pieces = []
+    for images, label in references:
+        images = [Path(p) for p in images]
+        if len(images) != model.description.num_channel_files:
+            raise SamsegInputError(
+                f"{images[0]}: expected {model.description.num_channel_files} channel file(s) "
+                f"per reference like the dataset's cases, found {len(images)}"
+            )
+        reader = reader_writer_for(images[0])
+        piece = preprocess_case(images, label, model.plans, reader)
+        if piece.data.shape[0] != channels:
+            raise SamsegInputError(
+                f"{images[0]}: expected {channels} channel(s) like the dataset "
+                f"({model.description.channel_names}), found {piece.data.shape[0]}"
+            )
+        pieces.append(piece)
+    return pieces
+
+
+def reference_classes(pieces: Sequence[PreprocessedCase], where: str) -> list[int]:
+    """Label values (> 0) present in any reference piece.
+
+    Raises:
+        SamsegInputError: the references hold no foreground.
+    """
+    values = sorted({int(v) for piece in pieces for v in np.unique(piece.label) if v > 0})
+    if not values:
+        raise SamsegInputError(f"{where}: expected a reference label with an object, found none")
+    return values
+
+
+def adapt_to_folder(
+    model: PromptableModel,
+    references: Sequence[ReferenceFiles],
+    cases: Mapping[str, Sequence[str | os.PathLike]],
+    output_folder: str | os.PathLike,
+    *,
+    adaptor: AdaptorSettings | None = None,
+    volume: VolumeSettings | None = None,
+    save_prompts: bool = False,
+    device: torch.device | str = "cpu",
+    show_progress: bool = True,
+) -> PredictionRun:
+    """Segment ``cases`` by example: P²SAM from the annotated ``references``.
+
+    Args:
+        model: one promptable network with its plans (``samseg.inference``'s loaders).
+        references: annotated reference pieces (one scan, or pieces of one patient's scans;
+            a photo and its mask), preprocessed with the model's plans.
+        cases: identifier -> channel files of the targets (``samseg.inference.find_cases``).
+        output_folder: where the segmentations go (created if missing).
+        adaptor: P²SAM / PerSAM settings; volume: pooling, slab and presence settings.
+        save_prompts: also write ``prompts/CASE.json`` per case (module docstring).
+        device: where the network runs.
+        show_progress: progress bars.
+
+    Raises:
+        SamsegInputError: several networks (P²SAM adapts one), bad references (see
+            :func:`preprocess_references`), or what the predictor refuses.
+    """
+    if len(model.networks) != 1:
+        raise SamsegInputError(
+            f"{model.source}: expected one promptable network for P²SAM, found "
+            f"{len(model.networks)} (give one fold)"
+        )
+    adaptor = adaptor or AdaptorSettings()
+    volume = volume or VolumeSettings()
+    pieces = preprocess_references(model, references)
+    classes = reference_classes(pieces, str(references[0][1]))
+    network = P2SAMSliceNetwork(
+        model.networks[0].to(device),
+        model.plans.configuration(model.configuration),
+        classes,
+        model.plans.label_handling.num_classes,
+        adaptor=adaptor,
+        volume=volume,
+        references=pieces,
+    )
+    source = {
+        **model.source,
+        "adaptor": "p2sam",
+        "references": [[[str(p) for p in images], str(label)] for images, label in references],
+        "adaptor_settings": repr(adaptor),
+        "volume_settings": repr(volume),
+    }
+    predictor = SlicePredictor(
+        [network],
+        model.plans,
+        model.configuration,
+        model.description,
+        device=device,
+        use_mirroring=False,
+        show_progress=show_progress,
+        source=source,
+    )
+    run = predictor.predict_to_files(cases, output_folder)
+    if save_prompts:
+        write_prompt_records(network.records, Path(output_folder) / "prompts")
+    return run
+
+
+def write_prompt_records(records: Sequence[dict], folder: Path) -> None:
+    """``folder/CASE.json`` per case: its (slice, class) records, written atomically."""
+    by_case: dict[str, list[dict]] = {}
+    for record in records:
+        by_case.setdefault(record["case"], []).append(record)
+    folder.mkdir(parents=True, exist_ok=True)
+    for case, entries in by_case.items():
+        write_json({"case": case, "slices": entries}, folder / f"{case}.json")

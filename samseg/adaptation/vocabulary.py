@@ -1,0 +1,20 @@
+"""The adaptor's setting names, in one light module (``samseg_adapt --help`` reads them)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+AdaptationMode = Literal["p2sam", "persam", "fixed"]
+ADAPTATION_MODES: tuple[AdaptationMode, ...] = ("p2sam", "persam", "fixed")
+
+NegativeSource = Literal["background_parts", "persam_argmin"]
+NEGATIVE_SOURCES: tuple[NegativeSource, ...] = ("background_parts", "persam_argmin")
+
+PromptType = Literal["points", "box"]
+PROMPT_TYPES: tuple[PromptType, ...] = ("points", "box")
+
+Pooling = Literal["global", "local", "matched"]
+POOLINGS: tuple[Pooling, ...] = ("global", "local", "matched")
+
+Presence = Literal["calibrated", "always"]
+PRESENCE_TESTS: tuple[Presence, ...] = ("calibrated", "always")
