@@ -103,9 +103,13 @@ class PartAwareAdaptor:
             for p, n in settings.candidates()
             if p <= reference.count("foreground") and n <= background
         ]
+        if settings.prompt_type == "box":
+            counts = sorted({(p, 0) for p, _ in counts})
         self.candidate_counts = counts or [(1, 0)]
         """(positive, negative) counts the reference allows (a count above its tokens is left
-        out; nothing left: one positive part, no negative)."""
+        out; nothing left: one positive part, no negative). The box prompt type gives no
+        negative points (its region compares with the background prototype), so its
+        candidates differ in their positive count only."""
 
     def _prototype_stack(self) -> tuple[torch.Tensor, dict[tuple[TokenSet, int], slice]]:
         """Every prototype the candidates need, stacked, and where each set sits."""
@@ -139,7 +143,9 @@ class PartAwareAdaptor:
         for positives, negatives in self.candidate_counts:
             positive_maps = maps[places[("foreground", positives)]]
             points = extreme_points(positive_maps, valid, largest=True)
-            negative_points = self._negatives(maps, places, positive_maps, negatives, valid)
+            negative_points = torch.zeros(0, 2)
+            if self.settings.prompt_type == "points":
+                negative_points = self._negatives(maps, places, positive_maps, negatives, valid)
             all_points = torch.cat([points, negative_points])
             labels = torch.tensor([1] * len(points) + [0] * len(negative_points))
             box = None

@@ -109,3 +109,5 @@ def test_the_box_prompt_type_starts_from_the_high_similarity_region() -> None:
     assert first["points"] is None and first["box"] is not None
     assert result.candidates[0].box == first["box"]
     assert network.calls[2]["box"] == [4.0, 4.0, 11.0, 11.0]
+    retrieval = AdaptorSettings(positive_parts=(1, 2), negative_parts=(0, 2), prompt_type="box")
+    assert PartAwareAdaptor(network, reference, retrieval).candidate_counts == [(1, 0), (2, 0)]
