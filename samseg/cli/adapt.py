@@ -13,13 +13,14 @@ from samseg.adaptation.vocabulary import (
     PROMPT_TYPES,
 )
 from samseg.cli.arguments import SamsegArgumentParser
+from samseg.cli.compute_arguments import add_device_argument, add_num_threads_argument
 from samseg.cli.errors import run_command
 from samseg.cli.promptable_source import (
     add_promptable_source_arguments,
     check_promptable_source,
     load_promptable_source,
 )
-from samseg.devices import DEVICES, resolve_device
+from samseg.devices import resolve_device
 
 
 def build_parser() -> SamsegArgumentParser:
@@ -110,19 +111,8 @@ def build_parser() -> SamsegArgumentParser:
         help="write OUTPUT/prompts/CASE.json: per slice and class the candidates, points, "
         "part counts and OT distances",
     )
-    parser.add_argument(
-        "-device",
-        choices=DEVICES,
-        default="auto",
-        help="auto: cuda when available, else cpu (default: %(default)s)",
-    )
-    parser.add_argument(
-        "-num_threads",
-        type=int,
-        default=None,
-        metavar="N",
-        help="CPU threads for torch (default: one less than the cores, at least 1)",
-    )
+    add_device_argument(parser)
+    add_num_threads_argument(parser)
     return parser
 
 

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from samseg.cli.arguments import SamsegArgumentParser
+from samseg.cli.compute_arguments import add_device_argument, add_num_threads_argument
 from samseg.cli.errors import run_command
-from samseg.devices import DEVICES, resolve_device
+from samseg.devices import resolve_device
 from samseg.inference.defaults import DEFAULT_CHECKPOINT, PACKAGED_WEIGHTS
 from samseg.paths import model_folder, results_root
 from samseg.precisions import INFERENCE_PRECISIONS
@@ -82,12 +83,7 @@ def build_parser() -> SamsegArgumentParser:
         metavar="STEP",
         help="sliding-window step as a fraction of the input size (default: the plans')",
     )
-    parser.add_argument(
-        "-device",
-        choices=DEVICES,
-        default="auto",
-        help="auto: cuda when available, else cpu (default: %(default)s)",
-    )
+    add_device_argument(parser)
     parser.add_argument(
         "--precision",
         choices=INFERENCE_PRECISIONS,
@@ -102,13 +98,8 @@ def build_parser() -> SamsegArgumentParser:
         metavar="N",
         help="network inputs per forward pass (default: automatic)",
     )
-    parser.add_argument(
-        "-num_threads",
-        type=int,
-        default=None,
-        metavar="N",
-        help="CPU threads for torch (default: one less than the cores, at least 1, as in "
-        "training); 1 is fastest for small networks on a busy machine",
+    add_num_threads_argument(
+        parser, ", as in training; 1 is fastest for small networks on a busy machine"
     )
     parser.add_argument(
         "--largest_component",

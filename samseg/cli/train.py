@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Sequence
 
 from samseg.cli.arguments import SamsegArgumentParser
+from samseg.cli.compute_arguments import add_device_argument
 from samseg.cli.errors import run_command
-from samseg.devices import DEVICES
 from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER
 
 
@@ -43,12 +43,7 @@ def build_parser() -> SamsegArgumentParser:
     parser.add_argument(
         "--npz", action="store_true", help="also save the validation probabilities (.npz)"
     )
-    parser.add_argument(
-        "-device",
-        default="auto",
-        choices=DEVICES,
-        help="auto: CUDA when available, else the CPU (default: %(default)s)",
-    )
+    add_device_argument(parser)
     parser.add_argument(
         "--num_gpus",
         type=int,
