@@ -1,4 +1,4 @@
-"""What the three dataset-writing commands share: output arguments and report printing."""
+"""What the dataset-writing commands share: output arguments and report printing."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from samseg.conversion import ConversionReport
 
 
-def add_output_arguments(parser: argparse.ArgumentParser, *, dataset_id: int, name: str) -> None:
-    """``-o RAW_ROOT``, ``--dataset_id``, ``--name`` and ``--overwrite``."""
+def add_output_root_argument(parser: argparse.ArgumentParser) -> None:
+    """``-o RAW_ROOT`` (``--output_root``): where the new dataset folder goes."""
     parser.add_argument(
         "-o",
         "--output_root",
@@ -24,6 +24,11 @@ def add_output_arguments(parser: argparse.ArgumentParser, *, dataset_id: int, na
         metavar="RAW_ROOT",
         help="folder to create DatasetXXX_Name in (default: $SAMSEG_raw, else $nnUNet_raw)",
     )
+
+
+def add_output_arguments(parser: argparse.ArgumentParser, *, dataset_id: int, name: str) -> None:
+    """``-o RAW_ROOT``, ``--dataset_id``, ``--name`` and ``--overwrite``."""
+    add_output_root_argument(parser)
     parser.add_argument(
         "--dataset_id", type=int, default=dataset_id, help="dataset id (default: %(default)s)"
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from samseg.cli.arguments import SamsegArgumentParser
-from samseg.cli.conversion_arguments import run_conversion
+from samseg.cli.conversion_arguments import add_output_root_argument, run_conversion
 
 
 def build_parser() -> SamsegArgumentParser:
@@ -21,14 +21,7 @@ def build_parser() -> SamsegArgumentParser:
     parser.add_argument("masks", type=Path, help="folder of masks, one per photo")
     parser.add_argument("-d", "--dataset_id", type=int, required=True, help="dataset id (0-999)")
     parser.add_argument("-n", "--name", required=True, help="dataset name, like KvasirSEG")
-    parser.add_argument(
-        "-o",
-        "--output_root",
-        type=Path,
-        default=None,
-        metavar="RAW_ROOT",
-        help="folder to create DatasetXXX_Name in (default: $SAMSEG_raw, else $nnUNet_raw)",
-    )
+    add_output_root_argument(parser)
     parser.add_argument(
         "--label_name",
         default="foreground",
