@@ -349,7 +349,12 @@ class SAMTrainer(TrainerSeams):
         self.history = TrainingHistory.from_json(checkpoint["logging"])
         self.current_epoch = int(checkpoint["current_epoch"])
         restore_rng_state(checkpoint["rng_state"])
+        self.restore_trainer_state(checkpoint)
         self.log.log(f"continuing from {path} after epoch {self.current_epoch}")
+
+    def restore_trainer_state(self, checkpoint: dict) -> None:
+        """Restore what a subclass adds to :meth:`checkpoint_state` from the loaded
+        ``checkpoint`` (called by :meth:`load_checkpoint` last). Default: nothing."""
 
     def perform_validation(
         self, checkpoint_name: str = CHECKPOINT_FINAL, *, save_probabilities: bool = False

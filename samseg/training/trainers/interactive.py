@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 from torch import nn
@@ -32,7 +31,7 @@ from samseg.models.segmenter import SamSegmenter
 from samseg.training.amp import MixedPrecision
 from samseg.training.batch import TrainingBatch
 from samseg.training.cache import EmbeddingCacheSettings
-from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint
+from samseg.training.checkpoints import CHECKPOINT_FINAL
 from samseg.training.distributed import unwrap_model
 from samseg.training.interactive import (
     VALIDATION_PROMPTS,
@@ -229,10 +228,9 @@ class SAMInteractiveTrainer(SAMTrainer):
             GENERATOR_STATE_KEY: self.interaction_generator.get_state(),
         }
 
-    def load_checkpoint(self, path: Path) -> None:
-        """As :class:`SAMTrainer`, restoring the interaction generator too."""
-        super().load_checkpoint(path)
-        state = load_checkpoint(path).get(GENERATOR_STATE_KEY)
+    def restore_trainer_state(self, checkpoint: dict) -> None:
+        """Restore the interaction generator saved by :meth:`checkpoint_state`."""
+        state = checkpoint.get(GENERATOR_STATE_KEY)
         if state is not None:
             self.interaction_generator.set_state(state)
 
