@@ -195,7 +195,7 @@ class ReferenceVolume:
         self.pieces = np.asarray(piece_of)
         self.token_masks = {v: torch.cat(m) for v, m in masks.items()}
         self.valid_tokens = torch.cat(valid)
-        self.classes = {v: self._class_reference(v) for v in class_values}
+        self.classes = self._class_references(class_values)
         self._features: dict[tuple[int, tuple[int, ...]], ReferenceFeatures] = {}
 
     def _slices_to_encode(
@@ -220,40 +220,52 @@ class ReferenceVolume:
         valid = self.valid_tokens[chosen].flatten()
         return tokens[mask & valid], tokens[~mask & valid]
 
-    def _class_reference(self, value: int) -> ClassReference:
-        masks = self.token_masks[value]
-        slices = tuple(int(i) for i in np.flatnonzero(masks.flatten(1).any(dim=1).numpy()))
-        if not slices:
-            raise SamsegInputError(
-                f"reference label: class {value} covers no token of the encoder's grid on any "
-                "slice (too small for it)"
-            )
-        foreground, _ = self._tokens(value, slices)
-        prototype = F.normalize(foreground.mean(dim=0), dim=0)
-        threshold = float("-inf")
+    def _class_references(self, class_values: Sequence[int]) -> dict[int, ClassReference]:
+        """Every class's slices, extent, mean prototype and presence threshold."""
+        class_slices = {}
+        for value in class_values:
+            masks = self.token_masks[value].flatten(1)
+            slices = tuple(int(i) for i in np.flatnonzero(masks.any(dim=1).numpy()))
+            if not slices:
+                raise SamsegInputError(
+                    f"reference label: class {value} covers no token of the encoder's grid on "
+                    "any slice (too small for it)"
+                )
+            class_slices[value] = slices
+        thresholds = dict.fromkeys(class_values, float("-inf"))
         if self.settings.presence == "calibrated":
-            threshold = self._calibrate(value, slices)
-        extent = self.positions[list(slices)]
-        return ClassReference(
-            value, slices, (float(extent.min()), float(extent.max())), threshold, prototype
-        )
+            thresholds = self._presence_thresholds(class_slices)
+        references = {}
+        for value, slices in class_slices.items():
+            foreground, _ = self._tokens(value, slices)
+            prototype = F.normalize(foreground.mean(dim=0), dim=0)
+            extent = self.positions[list(slices)]
+            references[value] = ClassReference(
+                value, slices, (float(extent.min()), float(extent.max())), thresholds[value],
+                prototype,
+            )
+        return references
 
-    def _calibrate(self, value: int, slices: tuple[int, ...]) -> float:
-        """Youden threshold of leave-one-slice-out peak similarities (module docstring)."""
-        masks = self.token_masks[value].flatten(1)
-        tokens = self.embeddings.float().flatten(2).transpose(1, 2)  # (n, G*G, 256)
-        sums = torch.einsum("ng,ngc->nc", masks.float(), tokens)
-        counts = masks.sum(dim=1)
-        total, total_count = sums.sum(dim=0), counts.sum()
-        present, absent = [], []
-        for index in range(len(self.embeddings)):
-            rest = total_count - counts[index]
-            if rest == 0:
-                continue
-            prototype = F.normalize((total - sums[index]) / rest, dim=0)
-            score = peak_similarity(prototype, self.embeddings[index])
-            (present if index in slices else absent).append(score)
-        return youden_threshold(present, absent)
+    def _presence_thresholds(self, class_slices: dict[int, tuple[int, ...]]) -> dict[int, float]:
+        """Per class, the Youden threshold of leave-one-slice-out peak similarities (module
+        docstring); the encoded tokens are converted and normalised once for all classes."""
+        tokens = self.embeddings.float().flatten(2)  # (n, 256, G*G)
+        masks = {v: self.token_masks[v].flatten(1).float() for v in class_slices}
+        sums = {v: torch.einsum("ng,ncg->nc", m, tokens) for v, m in masks.items()}
+        unit = F.normalize(tokens, dim=1)
+        del tokens
+        thresholds = {}
+        for value, slices in class_slices.items():
+            counts = masks[value].sum(dim=1)
+            rest = counts.sum() - counts
+            kept = torch.nonzero(rest > 0).flatten()
+            left_out = sums[value].sum(dim=0) - sums[value][kept]
+            prototypes = F.normalize(left_out / rest[kept, None], dim=1)
+            scores = torch.einsum("kc,kcg->kg", prototypes, unit[kept]).amax(dim=1).tolist()
+            present = [s for i, s in zip(kept.tolist(), scores, strict=True) if i in slices]
+            absent = [s for i, s in zip(kept.tolist(), scores, strict=True) if i not in slices]
+            thresholds[value] = youden_threshold(present, absent)
+        return thresholds
 
     def in_slab(self, value: int, position: float) -> bool:
         """Whether a target slice at world ``position`` (mm, along :attr:`normal`) lies in
