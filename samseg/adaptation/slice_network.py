@@ -24,7 +24,7 @@ from samseg.adaptation.volume import (
     ReferenceVolume,
     SingleView,
     VolumeSettings,
-    peak_similarity,
+    peak_similarities,
     single_view,
 )
 from samseg.errors import SamsegInputError
@@ -142,10 +142,12 @@ class P2SAMSliceNetwork(nn.Module):
         logits = torch.full((len(images), self.num_classes, size, size), NOT_PROMPTED_LOGIT)
         logits[:, 0] = 0
         valid = self._view.valid
+        prototypes = torch.stack([self.reference.classes[v].prototype for v in self.class_values])
+        scores = peak_similarities(prototypes, embeddings).tolist()
         for index, slice_index in enumerate(self._slices):
             position = float(self._positions[slice_index])
-            for value in self.class_values:
-                record = self._segment(embeddings[index], value, position, valid)
+            for value, score in zip(self.class_values, scores[index], strict=True):
+                record = self._segment(embeddings[index], value, position, valid, score)
                 record.update(case=self._identifier, slice=slice_index, class_value=value)
                 self.records.append({k: v for k, v in record.items() if k != "logits"})
                 if record["logits"] is not None:
@@ -153,14 +155,18 @@ class P2SAMSliceNetwork(nn.Module):
         return logits.to(images.device)
 
     def _segment(
-        self, embedding: torch.Tensor, value: int, position: float, valid: torch.Tensor
+        self,
+        embedding: torch.Tensor,
+        value: int,
+        position: float,
+        valid: torch.Tensor,
+        score: float,
     ) -> dict:
-        """One (slice, class): slab, presence test, then P²SAM; a record with ``logits``
-        ((S, S) or ``None`` when not prompted)."""
+        """One (slice, class) with its presence ``score``: slab, presence test, then P²SAM; a
+        record with ``logits`` ((S, S) or ``None`` when not prompted)."""
         reference = self.reference
         if not reference.in_slab(value, position):
             return {"prompted": False, "reason": "outside the slab", "logits": None}
-        score = peak_similarity(reference.classes[value].prototype, embedding)
         threshold = reference.classes[value].threshold
         if score < threshold:
             return {

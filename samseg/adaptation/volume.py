@@ -97,11 +97,11 @@ class ClassReference:
     prototype: torch.Tensor
 
 
-def peak_similarity(prototype: torch.Tensor, embedding: torch.Tensor) -> float:
-    """Largest cosine similarity between a (256,) unit prototype and the tokens of a
-    (256, G, G) embedding (token level)."""
-    tokens = F.normalize(embedding.flatten(1).float(), dim=0)
-    return float((prototype @ tokens).max())
+def peak_similarities(prototypes: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
+    """(B, P) largest cosine similarity between each (P, 256) unit prototype and the tokens of
+    each (B, 256, G, G) embedding (token level): the presence score."""
+    unit = F.normalize(embeddings.flatten(2).float(), dim=1)
+    return torch.einsum("pc,bcg->bpg", prototypes.to(unit), unit).amax(dim=2)
 
 
 def youden_threshold(present: Sequence[float], absent: Sequence[float]) -> float:
