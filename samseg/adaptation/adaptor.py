@@ -10,6 +10,7 @@ reference. Frames: points and boxes are (x, y) pixels of the S x S network input
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,12 +73,30 @@ class AdaptationResult:
         candidates: every candidate tried, in retrieval order.
         peak_similarity: the largest cosine similarity of a positive prototype in the image
             (a presence score).
+        candidate_logits: per candidate, its (1, 1, 4G, 4G) logits (a candidate's mask is the
+            one the ``fixed`` mode with its counts gives).
     """
 
     low_res_logits: torch.Tensor
     chosen: int
     candidates: tuple[Candidate, ...]
     peak_similarity: float
+    candidate_logits: tuple[torch.Tensor, ...]
+
+
+def retrieved_candidate(candidates: Sequence[Candidate]) -> int:
+    """Index of the candidate with the smallest OT distance; ties (and candidates without a
+    distance) go to the earlier one, i.e. the smaller part counts."""
+    best = 0
+    for index, candidate in enumerate(candidates):
+        distance, best_distance = candidate.distance, candidates[best].distance
+        if (
+            distance is not None
+            and best_distance is not None
+            and (distance.value < best_distance.value)
+        ):
+            best = index
+    return best
 
 
 class PartAwareAdaptor:
@@ -170,14 +189,9 @@ class PartAwareAdaptor:
                     distance=distance,
                 )
             )
-        best = 0
-        for index, candidate in enumerate(candidates):
-            if candidate.distance is not None and candidate.distance.value < (
-                candidates[best].distance.value
-            ):
-                best = index
+        best = retrieved_candidate(candidates)
         peak = max(float(maps[places[("foreground", p)]].max()) for p, _ in self.candidate_counts)
-        return AdaptationResult(logits_of[best], best, tuple(candidates), peak)
+        return AdaptationResult(logits_of[best], best, tuple(candidates), peak, tuple(logits_of))
 
     def _negatives(
         self,

@@ -1,7 +1,10 @@
 """Cosine-similarity maps of part prototypes on a target image, and the points they give.
 
 All maps of a target come from one matrix product: the stacked prototypes (P, 256) times the
-target's L2-normalised tokens (256, G*G). They are upsampled as the official code does before
+target's L2-normalised tokens (256, G*G), in float64: a prototype's map then does not depend
+on which prototypes are stacked with it (float32 products round differently with the stack's
+size, which moved argmax points on flat maps by a pixel), so a retrieval candidate is exactly
+the ``fixed`` mode's result with its counts. They are upsampled as the official code does before
 any argmax: x4 bilinear to the low-resolution logit side 4G, then bilinear to the input side S
 (one step when 4G = S, as for LiteMedSAM); bilinear never samples a grid node, so an argmax on
 the token grid would pick other points. Points are (x, y) pixels of the S x S network input,
@@ -17,7 +20,7 @@ import torch.nn.functional as F
 def similarity_maps(
     prototypes: torch.Tensor, target_embedding: torch.Tensor, input_size: int
 ) -> torch.Tensor:
-    """(P, S, S) cosine-similarity maps of (P, 256) unit prototypes on a (256, G, G) target.
+    """(P, S, S) float64 cosine-similarity maps of (P, 256) unit prototypes on a (256, G, G) target.
 
     Args:
         prototypes: (P, 256) L2-normalised prototypes.
@@ -25,7 +28,7 @@ def similarity_maps(
         input_size: S.
     """
     grid = target_embedding.shape[-1]
-    tokens = F.normalize(target_embedding.flatten(1).float(), dim=0)
+    tokens = F.normalize(target_embedding.flatten(1).double(), dim=0)
     maps = (prototypes.to(tokens) @ tokens).view(1, -1, grid, grid)
     maps = F.interpolate(maps, scale_factor=4, mode="bilinear", align_corners=False)
     if maps.shape[-1] != input_size:

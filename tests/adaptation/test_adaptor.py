@@ -9,7 +9,7 @@ from samseg.adaptation import AdaptorSettings, PartAwareAdaptor, ReferenceFeatur
 from samseg.adaptation import adaptor as adaptor_module
 from samseg.adaptation.retrieval import Distance
 from samseg.adaptation.similarity import similarity_maps
-from samseg.models import PromptedMasks
+from samseg.models import PromptedMasks, build_sam
 
 GRID, SIZE = 4, 16
 
@@ -111,3 +111,30 @@ def test_the_box_prompt_type_starts_from_the_high_similarity_region() -> None:
     assert network.calls[2]["box"] == [4.0, 4.0, 11.0, 11.0]
     retrieval = AdaptorSettings(positive_parts=(1, 2), negative_parts=(0, 2), prompt_type="box")
     assert PartAwareAdaptor(network, reference, retrieval).candidate_counts == [(1, 0), (2, 0)]
+
+
+def test_each_retrieval_candidate_is_the_fixed_mode_of_its_counts() -> None:
+    torch.manual_seed(0)
+    network = build_sam("vit_tiny", 64, None, num_classes=2, precision="fp32").eval()
+    generator = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        reference_embedding, target = network.encode(
+            torch.rand(2, 3, 64, 64, generator=generator) * 255
+        ).image_embeddings
+    grid = reference_embedding.shape[-1]
+    foreground = torch.zeros(grid, grid, dtype=torch.bool)
+    foreground[:, : grid // 2] = True
+    reference = ReferenceFeatures.from_embedding(
+        reference_embedding, foreground, torch.ones(grid, grid, dtype=torch.bool)
+    )
+    valid = torch.ones(64, 64, dtype=torch.bool)
+    retrieval = AdaptorSettings(positive_parts=(1, 3), negative_parts=(1, 1))
+    result = PartAwareAdaptor(network, reference, retrieval).segment(target, valid)
+    assert len(result.candidate_logits) == 3
+    assert torch.equal(result.low_res_logits, result.candidate_logits[result.chosen])
+    for candidate, logits in zip(result.candidates, result.candidate_logits, strict=True):
+        counts = (candidate.positives, candidate.positives)
+        fixed = AdaptorSettings(mode="fixed", positive_parts=counts, negative_parts=(1, 1))
+        alone = PartAwareAdaptor(network, reference, fixed).segment(target, valid)
+        assert torch.equal(alone.low_res_logits, logits)
+    assert not torch.equal(result.candidate_logits[0], result.candidate_logits[2])

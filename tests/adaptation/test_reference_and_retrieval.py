@@ -90,7 +90,7 @@ def test_similarity_maps_peak_on_the_matching_token_and_points_avoid_padding() -
     assert torch.equal(maps[[0, 1], points[:, 1].long(), points[:, 0].long()], inside)
     constant = prototypes[0][:, None, None].expand(256, 4, 4) + 0.0
     expected = prototypes[1] @ prototypes[0]
-    assert torch.allclose(similarity_maps(prototypes, constant, 16)[1], expected)
+    assert torch.allclose(similarity_maps(prototypes, constant, 16)[1].float(), expected)
 
 
 def test_the_ot_distance_is_the_exact_squared_euclidean_assignment_cost() -> None:
