@@ -7,18 +7,20 @@ the target's slices to world positions; ``begin_batch`` learns which slices come
 returns (B, C, S, S) logits: channel 0 is 0, channel c the upscaled logits of the class's
 P²SAM mask where the slice is in the class's slab and passes the presence test, and prompted
 prediction's ``NOT_PROMPTED_LOGIT`` elsewhere (so the argmax is background iff no class logit
-is > 0; where two classes overlap, the larger logit wins). Every prompted (slice, class) is recorded
-(:attr:`P2SAMSliceNetwork.records`, for ``--save-prompts``).
+is > 0; where two classes overlap, the larger logit wins). Every (slice, class) of a slab is
+recorded (:attr:`P2SAMSliceNetwork.records`, for ``--save-prompts``), and every prompted one
+can be handed to an ``overlays`` callback (``samseg.adaptation.overlays``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
 
 from samseg.adaptation.adaptor import PartAwareAdaptor
+from samseg.adaptation.overlays import PromptedSlice
 from samseg.adaptation.settings import AdaptorSettings
 from samseg.adaptation.volume import (
     ReferenceVolume,
@@ -48,6 +50,7 @@ class P2SAMSliceNetwork(nn.Module):
         volume: pooling, slab and presence settings (default ``VolumeSettings()``).
         references: annotated reference pieces used for every case (several pieces of one
             patient's scans); default: each case's ``CaseContext.reference``.
+        overlays: called with every prompted (slice, class) (e.g. to draw it), or ``None``.
     """
 
     def __init__(
@@ -59,6 +62,7 @@ class P2SAMSliceNetwork(nn.Module):
         adaptor: AdaptorSettings | None = None,
         volume: VolumeSettings | None = None,
         references: Sequence | None = None,
+        overlays: Callable[[PromptedSlice], None] | None = None,
     ) -> None:
         super().__init__()
         self.network = network.eval()
@@ -75,6 +79,7 @@ class P2SAMSliceNetwork(nn.Module):
         self._identifier = ""
         self._view: SingleView | None = None
         self.records: list[dict] = []
+        self.overlays = overlays
 
     @property
     def input_size(self) -> int:
@@ -152,7 +157,22 @@ class P2SAMSliceNetwork(nn.Module):
                 self.records.append({k: v for k, v in record.items() if k != "logits"})
                 if record["logits"] is not None:
                     logits[index, value] = record["logits"].cpu()
+                    if self.overlays is not None:
+                        self._draw(images[index], record, valid)
         return logits.to(images.device)
+
+    def _draw(self, image: torch.Tensor, record: dict, valid: torch.Tensor) -> None:
+        """Hand one prompted (slice, class) to the overlays callback."""
+        self.overlays(
+            PromptedSlice(
+                case=self._identifier,
+                slice_index=record["slice"],
+                class_value=record["class_value"],
+                image=image.permute(1, 2, 0).cpu().numpy(),
+                mask=((record["logits"] > 0) & valid.to(record["logits"].device)).cpu().numpy(),
+                candidate=record["candidates"][record["chosen"]],
+            )
+        )
 
     def _segment(
         self,

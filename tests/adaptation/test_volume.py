@@ -79,7 +79,10 @@ def test_the_predictor_runs_p2sam_through_its_hooks_and_keeps_the_geometry(cases
     plans, reference, paths, network = cases
     name, configuration = next(iter(plans.configurations.items()))
     settings = VolumeSettings(presence="always", slab_margin_mm=0.0, slab_margin_fraction=0.0)
-    p2sam = P2SAMSliceNetwork(network, configuration, [1, 2], 3, volume=settings)
+    drawn = []
+    p2sam = P2SAMSliceNetwork(
+        network, configuration, [1, 2], 3, volume=settings, overlays=drawn.append
+    )
     predictor = SlicePredictor(
         [p2sam], plans, name, make_description(plans), use_mirroring=False, show_progress=False
     )
@@ -94,6 +97,8 @@ def test_the_predictor_runs_p2sam_through_its_hooks_and_keeps_the_geometry(cases
     assert {s for s, v in prompted if v == 2} == set(range(1, 9))
     assert not (result.segmentation[8:] == 1).any()
     assert not (result.segmentation[[0, 9, 10, 11]] == 2).any()
+    assert {(d.slice_index, d.class_value) for d in drawn} == prompted
+    assert all(d.image.shape == (64, 64, 3) and d.mask.shape == (64, 64) for d in drawn)
     with pytest.raises(SamsegInputError, match="needs an annotated reference"):
         predictor.predict_case([paths["target"][0]])
 
