@@ -51,6 +51,9 @@ class P2SAMSliceNetwork(nn.Module):
         references: annotated reference pieces used for every case (several pieces of one
             patient's scans); default: each case's ``CaseContext.reference``.
         overlays: called with every prompted (slice, class) (e.g. to draw it), or ``None``.
+
+    Raises:
+        SamsegInputError: ``network`` is not a promptable SamSegmenter.
     """
 
     def __init__(
@@ -65,6 +68,11 @@ class P2SAMSliceNetwork(nn.Module):
         overlays: Callable[[PromptedSlice], None] | None = None,
     ) -> None:
         super().__init__()
+        if not isinstance(network, SamSegmenter):
+            raise SamsegInputError(
+                f"P²SAM: expected a promptable SAM network (a SamSegmenter with SAM's prompt "
+                f"encoder and mask decoder), found {type(network).__name__}"
+            )
         self.network = network.eval()
         self.configuration = configuration
         self.class_values = list(class_values)

@@ -101,6 +101,8 @@ def test_the_predictor_runs_p2sam_through_its_hooks_and_keeps_the_geometry(cases
     assert all(d.image.shape == (64, 64, 3) and d.mask.shape == (64, 64) for d in drawn)
     with pytest.raises(SamsegInputError, match="needs an annotated reference"):
         predictor.predict_case([paths["target"][0]])
+    with pytest.raises(SamsegInputError, match=r"promptable SAM network.*found Conv2d"):
+        P2SAMSliceNetwork(torch.nn.Conv2d(3, 2, 1), configuration, [1, 2], 3)
 
 
 def test_a_slice_that_fits_is_one_padded_view_whose_valid_region_is_the_slice() -> None:
