@@ -1,7 +1,8 @@
 """Predict cases into an output folder safely: what :meth:`SlicePredictor.predict_to_files` does.
 
-Before anything is written: the inputs must exist, no output may be an input file, and a
-folder holding segmentations must have been made with this run's settings
+Before anything is written: the inputs (with each case's prompt label or annotated
+reference, when given: ``samseg.inference.case_references``) must exist, no output may be an
+input file, and a folder holding segmentations must have been made with this run's settings
 (``samseg.inference.run_record``). Then temporaries left by ended processes are removed, the
 cases are predicted one by one (complete ones skipped with ``continue_prediction``), the run
 record is written when the first case is predicted (by a run replacing segmentations of other
@@ -20,11 +21,18 @@ from typing import TYPE_CHECKING, Any
 
 from samseg.errors import SamsegInputError
 from samseg.inference import output_files, run_record
+from samseg.inference.case_references import (
+    ReferenceFiles,
+    ReferenceLoader,
+    check_references,
+    reference_inputs,
+)
 
 if TYPE_CHECKING:
     import os
 
     from samseg.inference.slice_predictor import SlicePredictor
+    from samseg.preprocessing import PreprocessedCase
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,7 @@ def predict_to_folder(
     num_parts: int,
     part_id: int,
     prompt_labels: Mapping[str, str | os.PathLike] | None = None,
+    references: Mapping[str, ReferenceFiles] | None = None,
 ) -> PredictionRun:
     """See :meth:`SlicePredictor.predict_to_files` (same arguments, ``folder`` a Path)."""
     all_cases = {identifier: [Path(p) for p in files] for identifier, files in cases.items()}
@@ -68,10 +77,17 @@ def predict_to_folder(
     selected = {identifier: all_cases[identifier] for identifier in identifiers}
     output_files.check_inputs_exist(selected)
     labels = _prompt_labels(prompt_labels, identifiers)
+    case_references = check_references(
+        references, identifiers, predictor.description.num_channel_files
+    )
     ending = predictor.description.file_ending
     planned = output_files.planned_outputs(folder, identifiers, ending, save_probabilities)
     record = [folder / name for name in run_record.RECORD_FILES]
-    inputs = {**all_cases, **{f"{i}/prompt_label": [p] for i, p in (labels or {}).items()}}
+    inputs = {
+        **all_cases,
+        **{f"{i}/prompt_label": [p] for i, p in (labels or {}).items()},
+        **reference_inputs(case_references),
+    }
     output_files.check_no_input_overwritten([*planned, *record], inputs)
     settings = predictor.settings
     replacing = folder.is_dir() and run_record.check_settings_match(
@@ -85,6 +101,7 @@ def predict_to_folder(
     output_files.remove_partial_files(folder, identifiers, ending)
     predicted: list[str] = []
     skipped: list[str] = []
+    load_reference = ReferenceLoader(predictor.plans, predictor.reader_for)
     try:
         for index, (identifier, paths) in enumerate(selected.items(), start=1):
             if continue_prediction and output_files.is_complete(
@@ -104,6 +121,7 @@ def predict_to_folder(
                 record if not predicted else None,
                 name,
                 None if labels is None else labels[identifier],
+                None if case_references is None else load_reference(case_references[identifier]),
             )
             predicted.append(identifier)
         if replacing and predicted:
@@ -126,15 +144,18 @@ def _predict_case(
     record: str | None,
     name: str,
     prompt_label: Path | None,
+    reference: PreprocessedCase | None,
 ) -> None:
-    """Predict one case and write its files; ``record`` ``"write"`` or ``"remove"``: first
-    write or remove the run's settings record (the first case of a run)."""
+    """Predict one case (with its prompt label, its preprocessed reference) and write its
+    files; ``record`` ``"write"`` or ``"remove"``: first write or remove the run's settings
+    record (the first case of a run)."""
     prompting = {} if prompt_label is None else {"prompt_label": prompt_label}
     result = predictor.predict_case(
         paths,
         return_probabilities=save_probabilities,
         name=name,
         identifier=identifier,
+        reference=reference,
         **prompting,
     )
     if record == "write":

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from samseg.dataset import DatasetDescription
 from samseg.errors import SamsegInputError
 from samseg.inference.case_context import CaseContext
+from samseg.inference.case_references import ReferenceFiles
 from samseg.inference.ensemble import SliceEnsemble
 from samseg.inference.export import SegmentationExporter
 from samseg.inference.folder_prediction import PredictionRun, predict_to_folder
@@ -246,7 +247,7 @@ class SlicePredictor:
                 (naming the label file).
         """
         image_paths = [Path(p) for p in image_paths]
-        reader = reader_writer or self._reader_for(image_paths[0])
+        reader = reader_writer or self.reader_for(image_paths[0])
         if prompt_label is None:
             case = preprocess_case(image_paths, None, self.plans, reader)
         else:
@@ -321,6 +322,7 @@ class SlicePredictor:
         num_parts: int = 1,
         part_id: int = 0,
         prompt_labels: Mapping[str, str | os.PathLike] | None = None,
+        references: Mapping[str, ReferenceFiles] | None = None,
     ) -> PredictionRun:
         """Predict ``cases`` (identifier -> channel files) into ``output_folder``.
 
@@ -339,6 +341,11 @@ class SlicePredictor:
                 identifiers), to split a run over processes or machines.
             prompt_labels: identifier -> prompt label file of every case, for prompted
                 networks (see :meth:`predict_case`); checked to exist and never overwritten.
+            references: identifier -> (channel files, label file) of every case's own
+                annotated reference (a prior scan), for networks that segment by example:
+                checked to exist before anything is written, never overwritten,
+                preprocessed with these plans (label included) and given to
+                :meth:`predict_case` (``samseg.inference.case_references``).
 
         Returns:
             The segmentation files of this part's cases (sorted by identifier) and which
@@ -347,7 +354,8 @@ class SlicePredictor:
         Raises:
             SamsegInputError: an output that would replace an input, an output folder that
                 cannot be written or holds segmentations made with other settings, a missing
-                or unreadable input (naming the file), or invalid parts.
+                or unreadable input (naming the file), a case without its reference, or
+                invalid parts.
         """
         return predict_to_folder(
             self,
@@ -358,6 +366,7 @@ class SlicePredictor:
             num_parts=num_parts,
             part_id=part_id,
             prompt_labels=prompt_labels,
+            references=references,
         )
 
     def _check_networks(self) -> int:
@@ -377,8 +386,9 @@ class SlicePredictor:
         cpu_limit = CPU_PIXELS_PER_BATCH // self.input_size**2
         return max(1, min(self.configuration.batch_size, cpu_limit))
 
-    def _reader_for(self, path: Path) -> ImageReaderWriter:
-        """The dataset's reader for files with its ending; else the reader for ``path``."""
+    def reader_for(self, path: Path) -> ImageReaderWriter:
+        """The reader for an input file: the dataset's for files with its ending, else the
+        reader for ``path`` (DICOM folders, other image files)."""
         if path.is_file() and path.name.endswith(self.description.file_ending):
             return self.description.image_reader_writer()
         return reader_writer_for(path)
