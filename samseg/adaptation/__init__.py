@@ -6,14 +6,16 @@ part-aware point (or box) prompts for a new target, without training (see
 prototypes (``prototypes``), similarity maps and points (``similarity``), SAM's decoding chain
 (``decoding``), the optimal-transport retrieval over part counts (``retrieval``), tied together
 by :class:`~samseg.adaptation.adaptor.PartAwareAdaptor`; prior scans as references
-(``volume``), the predictor's slice network (``slice_network``) and ``samseg_adapt``'s API
-(``run``). Names are imported on first use (``vocabulary`` is what ``--help`` needs).
+(``volume``), the predictor's slice network (``slice_network``), ``samseg_adapt``'s API
+(``run``) and ``samseg_predict --adaptor``'s, each case with its own prior scan (``priors``).
+Names are imported on first use (``vocabulary`` is what ``--help`` needs).
 """
 
 from samseg.lazy_exports import exported_names, lazy_exports
 
 _EXPORTS = {
     "adaptor": ("AdaptationResult", "Candidate", "PartAwareAdaptor"),
+    "priors": ("adapt_with_priors",),
     "prototypes": ("KMeansSettings", "ReferenceFeatures"),
     "retrieval": ("Distance", "wasserstein_distance"),
     "run": ("adapt_to_folder", "preprocess_references"),

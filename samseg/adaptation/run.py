@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,13 +24,11 @@ from samseg.adaptation.slice_network import P2SAMSliceNetwork
 from samseg.adaptation.volume import VolumeSettings
 from samseg.errors import SamsegInputError
 from samseg.inference import SlicePredictor
+from samseg.inference.case_references import ReferenceFiles
 from samseg.inference.folder_prediction import PredictionRun
 from samseg.inference.prompted_prediction import PromptableModel
 from samseg.io import reader_writer_for, write_json
 from samseg.preprocessing import PreprocessedCase, preprocess_case
-
-ReferenceFiles = tuple[Sequence[str | os.PathLike], str | os.PathLike]
-"""One reference piece: its channel files and its label file."""
 
 
 def preprocess_references(
@@ -104,15 +103,80 @@ def adapt_to_folder(
         SamsegInputError: several networks (P²SAM adapts one), bad references (see
             :func:`preprocess_references`), or what the predictor refuses.
     """
+    check_one_network(model)
+    pieces = preprocess_references(model, references)
+    recorded = [[[str(p) for p in images], str(label)] for images, label in references]
+    return run_adaptor(
+        model,
+        reference_classes(pieces, str(references[0][1])),
+        cases,
+        output_folder,
+        pieces=pieces,
+        record={"references": recorded},
+        adaptor=adaptor,
+        volume=volume,
+        save_prompts=save_prompts,
+        device=device,
+        show_progress=show_progress,
+    )
+
+
+def check_one_network(model: PromptableModel) -> None:
+    """P²SAM adapts one network.
+
+    Raises:
+        SamsegInputError: naming the model and how many networks it holds.
+    """
     if len(model.networks) != 1:
         raise SamsegInputError(
             f"{model.source}: expected one promptable network for P²SAM, found "
             f"{len(model.networks)} (give one fold)"
         )
+
+
+def run_adaptor(
+    model: PromptableModel,
+    classes: Sequence[int],
+    cases: Mapping[str, Sequence[str | os.PathLike]],
+    output_folder: str | os.PathLike,
+    *,
+    pieces: Sequence[PreprocessedCase] | None = None,
+    case_references: Mapping[str, ReferenceFiles] | None = None,
+    record: Mapping[str, Any],
+    adaptor: AdaptorSettings | None = None,
+    volume: VolumeSettings | None = None,
+    save_prompts: bool = False,
+    device: torch.device | str = "cpu",
+    show_progress: bool = True,
+    predictor_options: Mapping[str, Any] | None = None,
+    folder_options: Mapping[str, Any] | None = None,
+) -> PredictionRun:
+    """The slice predictor with :class:`P2SAMSliceNetwork` over ``cases``: what
+    :func:`adapt_to_folder` and :func:`~samseg.adaptation.priors.adapt_with_priors` run.
+
+    Args:
+        model: one promptable network with its plans.
+        classes: label values to adapt.
+        cases: identifier -> channel files of the targets.
+        output_folder: where the segmentations go.
+        pieces: preprocessed reference pieces used for every case; or
+        case_references: identifier -> (channel files, label) of each case's own reference
+            (preprocessed by the folder prediction and given to the network's case hook).
+        record: what the run's settings record says of the references (beside
+            ``"adaptor": "p2sam"`` and the adaptor's and volume settings).
+        adaptor, volume, save_prompts, device, show_progress: see :func:`adapt_to_folder`.
+        predictor_options: more keyword arguments of :class:`SlicePredictor` (batch size,
+            largest component).
+        folder_options: more keyword arguments of :meth:`SlicePredictor.predict_to_files`
+            (parts, continuing, probabilities).
+
+    Raises:
+        ValueError: both or neither of ``pieces`` and ``case_references``.
+    """
+    if (pieces is None) == (case_references is None):
+        raise ValueError("run_adaptor: expected either pieces or case_references")
     adaptor = adaptor or AdaptorSettings()
     volume = volume or VolumeSettings()
-    pieces = preprocess_references(model, references)
-    classes = reference_classes(pieces, str(references[0][1]))
     network = P2SAMSliceNetwork(
         model.networks[0].to(device),
         model.plans.configuration(model.configuration),
@@ -125,7 +189,7 @@ def adapt_to_folder(
     source = {
         **model.source,
         "adaptor": "p2sam",
-        "references": [[[str(p) for p in images], str(label)] for images, label in references],
+        **record,
         "adaptor_settings": repr(adaptor),
         "volume_settings": repr(volume),
     }
@@ -138,18 +202,30 @@ def adapt_to_folder(
         use_mirroring=False,
         show_progress=show_progress,
         source=source,
+        **(predictor_options or {}),
     )
-    run = predictor.predict_to_files(cases, output_folder)
+    run = predictor.predict_to_files(
+        cases, output_folder, references=case_references, **(folder_options or {})
+    )
     if save_prompts:
-        write_prompt_records(network.records, Path(output_folder) / "prompts")
+        write_prompt_records(network.records, Path(output_folder) / "prompts", case_references)
     return run
 
 
-def write_prompt_records(records: Sequence[dict], folder: Path) -> None:
-    """``folder/CASE.json`` per case: its (slice, class) records, written atomically."""
+def write_prompt_records(
+    records: Sequence[dict],
+    folder: Path,
+    case_references: Mapping[str, ReferenceFiles] | None = None,
+) -> None:
+    """``folder/CASE.json`` per case: its (slice, class) records (and, with
+    ``case_references``, the case's reference files), written atomically."""
     by_case: dict[str, list[dict]] = {}
     for record in records:
         by_case.setdefault(record["case"], []).append(record)
     folder.mkdir(parents=True, exist_ok=True)
     for case, entries in by_case.items():
-        write_json({"case": case, "slices": entries}, folder / f"{case}.json")
+        content: dict[str, Any] = {"case": case}
+        if case_references is not None:
+            images, label = case_references[case]
+            content["reference"] = {"images": [str(p) for p in images], "label": str(label)}
+        write_json({**content, "slices": entries}, folder / f"{case}.json")

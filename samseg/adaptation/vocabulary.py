@@ -1,8 +1,13 @@
-"""The adaptor's setting names, in one light module (``samseg_adapt --help`` reads them)."""
+"""The adaptor's setting names, in one light module (``samseg_adapt --help`` and
+``samseg_predict --help`` read them)."""
 
 from __future__ import annotations
 
 from typing import Literal
+
+Adaptor = Literal["p2sam"]
+ADAPTORS: tuple[Adaptor, ...] = ("p2sam",)
+"""Adaptors ``samseg_predict --adaptor`` runs with each case's prior scan."""
 
 AdaptationMode = Literal["p2sam", "persam", "fixed"]
 ADAPTATION_MODES: tuple[AdaptationMode, ...] = ("p2sam", "persam", "fixed")

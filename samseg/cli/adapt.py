@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from samseg.adaptation.vocabulary import (
-    ADAPTATION_MODES,
-    NEGATIVE_SOURCES,
-    POOLINGS,
-    PRESENCE_TESTS,
-    PROMPT_TYPES,
+from samseg.cli.adaptor_arguments import (
+    adaptor_settings,
+    add_adaptor_arguments,
+    check_adaptor_arguments,
 )
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.compute_arguments import add_device_argument, add_num_threads_argument
@@ -54,63 +52,7 @@ def build_parser() -> SamsegArgumentParser:
     )
     parser.add_argument("-o", required=True, metavar="OUTPUT", help="output folder")
     add_promptable_source_arguments(parser)
-    parser.add_argument(
-        "--mode",
-        choices=ADAPTATION_MODES,
-        default="p2sam",
-        help="p2sam: retrieval over the part counts; fixed: the given counts; persam: one part, "
-        "one negative (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--positive_parts",
-        nargs=2,
-        type=int,
-        default=(1, 5),
-        metavar=("LOW", "HIGH"),
-        help="range of positive part counts (default: 1 5)",
-    )
-    parser.add_argument(
-        "--negative_parts",
-        nargs=2,
-        type=int,
-        default=(1, 1),
-        metavar=("LOW", "HIGH"),
-        help="range of negative part counts with background_parts negatives (default: 1 1)",
-    )
-    parser.add_argument(
-        "--negatives",
-        choices=NEGATIVE_SOURCES,
-        default="background_parts",
-        help="background_parts (medical, the paper) or persam_argmin (natural images) "
-        "(default: %(default)s)",
-    )
-    parser.add_argument(
-        "--prompt_type",
-        choices=PROMPT_TYPES,
-        default="points",
-        help="points (the paper) or box (samseg's extension for box-trained backbones such as "
-        "LiteMedSAM) (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--pooling",
-        choices=POOLINGS,
-        default="global",
-        help="reference tokens of every slice holding the class (global), the slice nearest the "
-        "target and its neighbours (local), or that slice (matched) (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--presence",
-        choices=PRESENCE_TESTS,
-        default="calibrated",
-        help="prompt a slice only when it passes the presence test calibrated on the reference "
-        "(calibrated), or every slice within the class's slab (always) (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--save_prompts",
-        action="store_true",
-        help="write OUTPUT/prompts/CASE.json: per slice and class the candidates, points, "
-        "part counts and OT distances",
-    )
+    add_adaptor_arguments(parser)
     add_device_argument(parser)
     add_num_threads_argument(parser)
     return parser
@@ -123,21 +65,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     _check_references(parser, args)
 
     def body() -> None:
-        from samseg.adaptation import AdaptorSettings
         from samseg.adaptation.run import adapt_to_folder
-        from samseg.adaptation.volume import VolumeSettings
         from samseg.inference import find_cases
         from samseg.threads import set_torch_threads
 
         set_torch_threads(args.num_threads)
-        adaptor = AdaptorSettings(
-            mode=args.mode,
-            positive_parts=tuple(args.positive_parts),
-            negative_parts=tuple(args.negative_parts),
-            negatives=args.negatives,
-            prompt_type=args.prompt_type,
-        )
-        volume = VolumeSettings(pooling=args.pooling, presence=args.presence)
+        adaptor, volume = adaptor_settings(args)
         model = load_promptable_source(args)
         pairs = zip(args.ref_image, args.ref_label, strict=True)
         references = [([image], label) for image, label in pairs]
@@ -163,11 +96,4 @@ def _check_references(parser: argparse.ArgumentParser, args: argparse.Namespace)
             f"-ref_image and -ref_label: expected one label per image, found "
             f"{len(args.ref_image)} images and {len(args.ref_label)} labels"
         )
-    (p_low, p_high), (n_low, n_high) = args.positive_parts, args.negative_parts
-    if not 1 <= p_low <= p_high or not 0 <= n_low <= n_high:
-        parser.error(
-            "--positive_parts/--negative_parts: expected 1 <= LOW <= HIGH (positive) and "
-            f"0 <= LOW <= HIGH (negative), found {args.positive_parts} and {args.negative_parts}"
-        )
-    if args.mode == "fixed" and (p_low != p_high or n_low != n_high):
-        parser.error("--mode fixed: expected LOW == HIGH for both part ranges")
+    check_adaptor_arguments(parser, args)

@@ -7,6 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from samseg.adaptation.vocabulary import ADAPTORS
+from samseg.cli.adaptor_arguments import (
+    adaptor_settings,
+    add_adaptor_arguments,
+    changed_adaptor_flags,
+    check_adaptor_arguments,
+)
 from samseg.cli.arguments import SamsegArgumentParser
 from samseg.cli.compute_arguments import add_device_argument, add_num_threads_argument
 from samseg.cli.errors import run_command
@@ -16,7 +23,7 @@ from samseg.paths import model_folder, results_root
 from samseg.precisions import INFERENCE_PRECISIONS
 
 if TYPE_CHECKING:
-    from samseg.inference.prompted_prediction import PromptedPredictor
+    from samseg.inference.prompted_prediction import PromptableModel, PromptedPredictor
 
 
 def build_parser() -> SamsegArgumentParser:
@@ -149,9 +156,34 @@ def build_parser() -> SamsegArgumentParser:
         "--model_type",
         default=None,
         metavar="TYPE",
-        help="backbone of --sam_checkpoint (vit_b, litemedsam, ...; default: the "
-        "configuration's)",
+        help="backbone of --sam_checkpoint (vit_b, litemedsam, ...; default: the configuration's)",
     )
+    adaptation = parser.add_argument_group(
+        "adaptation by example (P²SAM)",
+        "segment each case from its own annotated prior scan with a promptable network (-m, "
+        "-d/-c with -tr or --sam_checkpoint; one fold), no training; test-time mirroring is off",
+    )
+    adaptation.add_argument(
+        "--adaptor",
+        choices=ADAPTORS,
+        default=None,
+        help="p2sam: P²SAM's part-aware prompts from each case's reference (PerSAM and fixed "
+        "part counts: --mode)",
+    )
+    adaptation.add_argument(
+        "--reference_images",
+        metavar="DIR",
+        default=None,
+        help="folder of the references' CASE_XXXX<file_ending> images (CASE: the case's "
+        "identifier, e.g. the patient's prior scan)",
+    )
+    adaptation.add_argument(
+        "--reference_labels",
+        metavar="DIR",
+        default=None,
+        help="folder of the references' labels CASE<file_ending>; each must hold every class",
+    )
+    add_adaptor_arguments(adaptation)
     return parser
 
 
@@ -170,8 +202,10 @@ def _check_prompt_flags(parser: SamsegArgumentParser, args: argparse.Namespace) 
         parser.error("--model_type: expected it with --sam_checkpoint")
     if args.sam_checkpoint is None:
         return
-    if args.prompts is None:
-        parser.error("--sam_checkpoint: expected it with --prompts and --prompt_labels")
+    if args.prompts is None and args.adaptor is None:
+        parser.error(
+            "--sam_checkpoint: expected it with --prompts and --prompt_labels, or with --adaptor"
+        )
     given = [flag for flag in ("m", "tr", "f") if getattr(args, flag) is not None]
     if given or args.d is None or args.c is None:
         parser.error(
@@ -181,10 +215,38 @@ def _check_prompt_flags(parser: SamsegArgumentParser, args: argparse.Namespace) 
         )
 
 
+def _check_adaptor_flags(parser: SamsegArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse adaptor flags without ``--adaptor`` and what does not go with it (exit 2)."""
+    references = [
+        f"--{name}" for name in ("reference_images", "reference_labels") if getattr(args, name)
+    ]
+    if args.adaptor is None:
+        given = references + changed_adaptor_flags(args)
+        if given:
+            parser.error(f"{', '.join(given)}: expected with --adaptor")
+        return
+    if len(references) != 2:
+        parser.error("--adaptor: expected --reference_images DIR and --reference_labels DIR")
+    refused = {
+        "--prompts": args.prompts is not None,
+        "-f with several folds": args.f is not None and len(args.f) != 1,
+        f"--precision {args.precision}": args.precision != "fp32",
+        "-step_size": args.step_size is not None,
+    }
+    given = [flag for flag, present in refused.items() if present]
+    if given:
+        parser.error(
+            f"--adaptor: found {', '.join(given)}; the adaptor makes its own prompts for one "
+            "network in fp32, each whole slice one input (no sliding window)"
+        )
+    check_adaptor_arguments(parser, args)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_prompt_flags(parser, args)
+    _check_adaptor_flags(parser, args)
     by_name = [flag for flag in ("d", "c", "tr") if getattr(args, flag) is not None]
     if args.m is not None and by_name:
         parser.error(f"-m: give either -m or -d/-tr/-c, found also -{', -'.join(by_name)}")
@@ -200,6 +262,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         from samseg.threads import set_torch_threads
 
         set_torch_threads(args.num_threads)
+        if args.adaptor is not None:
+            _adapt_with_priors(args)
+            return
         options = {
             "device": resolve_device(args.device),
             "step_size": args.step_size,
@@ -232,22 +297,61 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _prompted_predictor(args: argparse.Namespace, options: dict) -> PromptedPredictor:
+    from samseg.inference.prompted_prediction import PromptedPredictor
+    from samseg.prompting import PromptingSettings
+
+    settings = PromptingSettings(seed=args.prompt_seed)
+    model = _promptable_model(args)
+    return PromptedPredictor(model, args.prompts, args.prompt_labels, settings=settings, **options)
+
+
+def _promptable_model(args: argparse.Namespace) -> PromptableModel:
+    """The promptable networks of -m / -d -tr -c (folds -f), or of --sam_checkpoint."""
     from samseg.inference.prompted_prediction import (
-        PromptedPredictor,
         load_promptable_model_folder,
         load_sam_for_prompts,
     )
-    from samseg.prompting import PromptingSettings
 
     if args.sam_checkpoint is not None:
-        model = load_sam_for_prompts(
+        return load_sam_for_prompts(
             args.d, args.c, args.p, sam_checkpoint=args.sam_checkpoint, model_type=args.model_type
         )
-    else:
-        folder = Path(args.m) if args.m is not None else _model_folder(args)
-        model = load_promptable_model_folder(folder, args.f, args.chk)
-    settings = PromptingSettings(seed=args.prompt_seed)
-    return PromptedPredictor(model, args.prompts, args.prompt_labels, settings=settings, **options)
+    folder = Path(args.m) if args.m is not None else _model_folder(args)
+    return load_promptable_model_folder(folder, args.f, args.chk)
+
+
+def _adapt_with_priors(args: argparse.Namespace) -> None:
+    """``--adaptor p2sam``: each case from its own reference (``samseg.adaptation.priors``)."""
+    from samseg.adaptation.priors import adapt_with_priors
+    from samseg.inference import find_cases
+    from samseg.inference.case_references import reference_files
+
+    model = _promptable_model(args)
+    cases = find_cases(args.i, model.description)
+    references = reference_files(
+        args.reference_images, args.reference_labels, cases, model.description
+    )
+    adaptor, volume = adaptor_settings(args)
+    run = adapt_with_priors(
+        model,
+        cases,
+        references,
+        args.o,
+        adaptor=adaptor,
+        volume=volume,
+        save_prompts=args.save_prompts,
+        device=resolve_device(args.device),
+        batch_size=args.batch_size,
+        largest_component=args.largest_component,
+        save_probabilities=args.save_probabilities,
+        continue_prediction=args.continue_prediction,
+        num_parts=args.num_parts,
+        part_id=args.part_id,
+    )
+    print(
+        f"{len(run.predicted)} case(s) segmented from their references, {len(run.skipped)} "
+        f"skipped as complete; {len(run)} segmentations in {args.o}"
+    )
 
 
 def _model_folder(args: argparse.Namespace) -> Path:
