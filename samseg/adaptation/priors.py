@@ -7,7 +7,8 @@ the slice predictor with ``references`` (``samseg.inference.case_references``): 
 reference is preprocessed with the model's plans, label included, and handed to the network's
 case hook (the reference volume is built once per reference; consecutive cases sharing one
 reference reuse it). The run's settings record says ``"adaptor": "p2sam"``, the adaptor and
-volume settings and every case's reference files; ``save_prompts`` writes
+volume settings and where the references are (every case's files, or what the caller says:
+the command records its two folders); ``save_prompts`` writes
 ``OUTPUT/prompts/CASE.json`` as :func:`~samseg.adaptation.run.adapt_to_folder` does, with the
 case's reference files.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -53,6 +55,7 @@ def adapt_with_priors(
     continue_prediction: bool = False,
     num_parts: int = 1,
     part_id: int = 0,
+    reference_record: Mapping[str, Any] | None = None,
 ) -> PredictionRun:
     """Segment every case by example from its own annotated reference (module docstring).
 
@@ -72,6 +75,9 @@ def adapt_with_priors(
         largest_component: keep only the largest connected component of each label.
         save_probabilities, continue_prediction, num_parts, part_id: as
             :meth:`SlicePredictor.predict_to_files`.
+        reference_record: what the run's settings record says of the references (the
+            command: their two folders, so that adding cases does not change the settings);
+            default: ``case_references``, every case's files.
 
     Raises:
         SamsegInputError: several networks, region-based labels, a case of this part without
@@ -90,17 +96,19 @@ def adapt_with_priors(
     checked = check_references(references, selected, model.description.num_channel_files)
     for identifier, (_, label) in checked.items():
         check_reference_label(label, identifier, classes)
-    recorded = {
-        identifier: [[str(p) for p in images], str(label)]
-        for identifier, (images, label) in sorted(references.items())
-    }
+    if reference_record is None:
+        files = {
+            identifier: [[str(p) for p in images], str(label)]
+            for identifier, (images, label) in sorted(references.items())
+        }
+        reference_record = {"case_references": files}
     return run_adaptor(
         model,
         classes,
         cases,
         output_folder,
         case_references=references,
-        record={"references": "per case", "case_references": recorded},
+        record={"references": "per case", **reference_record},
         adaptor=adaptor,
         volume=volume,
         save_prompts=save_prompts,

@@ -347,6 +347,10 @@ def _adapt_with_priors(args: argparse.Namespace) -> None:
         continue_prediction=args.continue_prediction,
         num_parts=args.num_parts,
         part_id=args.part_id,
+        reference_record={
+            "reference_images": str(Path(args.reference_images).resolve()),
+            "reference_labels": str(Path(args.reference_labels).resolve()),
+        },
     )
     print(
         f"{len(run.predicted)} case(s) segmented from their references, {len(run.skipped)} "

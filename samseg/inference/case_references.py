@@ -5,7 +5,7 @@ reference for every case: the longitudinal use, each patient's follow-up with th
 annotated prior scan. The folder prediction (``samseg.inference.folder_prediction``) is given
 ``identifier -> (channel files, label file)``; this module
 
-- finds those files in nnU-Net's layout (:func:`reference_files`: ``IMAGES/CASE_XXXX<ending>``
+- names those files in nnU-Net's layout (:func:`reference_files`: ``IMAGES/CASE_XXXX<ending>``
   and ``LABELS/CASE<ending>``, ``CASE`` the target's identifier),
 - checks before anything is written that every case to predict has its reference and that its
   files exist (:func:`check_references`), and
@@ -38,6 +38,9 @@ def reference_files(
 ) -> dict[str, tuple[list[Path], Path]]:
     """``identifier -> ([IMAGES/CASE_0000<ending>, ...], LABELS/CASE<ending>)`` for every case.
 
+    The files are not looked for here: :func:`check_references` checks those of the cases a
+    run predicts (its part), before anything is written.
+
     Args:
         images_folder: folder of the references' ``CASE_XXXX<file_ending>`` channel files.
         labels_folder: folder of their ``CASE<file_ending>`` labels.
@@ -45,8 +48,7 @@ def reference_files(
         description: the dataset.json (file ending, channel files per case).
 
     Raises:
-        SamsegInputError: a folder that does not exist, or a case without its reference
-            channel files or label (naming the first file missing and how many cases lack one).
+        SamsegInputError: a folder that does not exist.
     """
     images_folder, labels_folder = Path(images_folder), Path(labels_folder)
     ending = description.file_ending
@@ -56,7 +58,7 @@ def reference_files(
                 f"{folder}: expected the folder of reference files ({what} per case), found "
                 "no such folder"
             )
-    files = {
+    return {
         identifier: (
             [
                 images_folder / f"{identifier}_{channel:04d}{ending}"
@@ -66,8 +68,6 @@ def reference_files(
         )
         for identifier in sorted(identifiers)
     }
-    check_references(files, list(files), description.num_channel_files)
-    return files
 
 
 def check_references(

@@ -186,7 +186,7 @@ def dataset(roots, files):
     return files[0]
 
 
-def test_samseg_predict_adaptor_end_to_end_equals_samseg_adapt(tmp_path, dataset) -> None:
+def test_samseg_predict_adaptor_end_to_end_equals_samseg_adapt(tmp_path, dataset, capsys) -> None:
     folder = dataset
     common = ["-d", "950", "-c", "2d_32", "--sam-checkpoint", "none", "--model-type", "vit_tiny",
               "--positive-parts", "1", "2", "--presence", "always", "-device", "cpu",
@@ -209,7 +209,15 @@ def test_samseg_predict_adaptor_end_to_end_equals_samseg_adapt(tmp_path, dataset
     settings = json.loads((tmp_path / "out" / "prediction_settings.json").read_text())
     assert settings["adaptor"] == "p2sam" and not settings["use_mirroring"]
     assert "positive_parts=(1, 2)" in settings["adaptor_settings"]
+    assert settings["reference_labels"] == str((folder / "ref_labels").resolve())
     assert (tmp_path / "out" / "prompts" / "t2.json").is_file()
+    # the record names the reference folders: a case added later continues the same run
+    predict_cli.main(
+        ["-i", str(folder / "targets"), "-o", str(tmp_path / "out"), "--adaptor", "p2sam",
+         "--reference_images", str(folder / "refs"), "--reference_labels",
+         str(folder / "ref_labels"), "--continue_prediction", *common]
+    )  # fmt: skip
+    assert "1 case(s) segmented from their references, 1 skipped" in capsys.readouterr().out
 
 
 def test_a_missing_reference_file_is_one_line_naming_it(tmp_path, dataset, capsys) -> None:
