@@ -7,6 +7,10 @@ written atomically and never replace an input). With ``save_prompts`` it also wr
 ``OUTPUT/prompts/CASE.json``: per slice and class, whether it was prompted (or why not), the
 presence score and threshold, every candidate's part counts, points, box, predicted IoU and OT
 distance (POT's warning included), and the chosen candidate.
+
+:func:`run_adaptor` is the one code path of :func:`adapt_to_folder` and of
+``samseg_predict --adaptor`` (:func:`~samseg.adaptation.priors.adapt_with_priors`, each case
+with its own reference).
 """
 
 from __future__ import annotations
