@@ -25,6 +25,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["samseg", "samseg.*"]),
+    package_data={"samseg.models.pgsam": ["class_descriptions/*.json"]},
     install_requires=[
         "torch>=2.1",
         "numpy>=1.24",
@@ -39,6 +40,7 @@ setup(
         "batchgenerators>=0.25",
         "segment-anything>=1.0",
         "peft>=0.10",
+        "transformers>=4.40",
         "POT>=0.9",
         "matplotlib>=3.7",
         "tqdm>=4.60",

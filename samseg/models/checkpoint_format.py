@@ -65,6 +65,10 @@ PROMPTABLE_SAM_KIND = "promptable_sam"
 options as ``sam_segmenter``. Its prompt-free class head is untrained: it predicts with
 prompts (``samseg_predict --prompts``), never prompt-free."""
 
+PGSAM_KIND = "pgsam"
+"""The kind of a PG-SAM network (``samseg.models.pgsam``): a SamSegmenter subclass guided by
+class text embeddings stored in its weights; options: ``NetworkSpec``'s plus ``pgsam``."""
+
 MIRROR_AXES = (0, 1)
 """In-plane axes: 0 rows, 1 columns."""
 

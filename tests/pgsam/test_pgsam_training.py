@@ -1,0 +1,132 @@
+"""PG-SAM trainers end to end on synthetic shapes: the text prior matters (swapping two
+classes' descriptions at prediction swaps their masks), the learned-embedding ablation is the
+baseline, checkpoints predict without a text encoder; the released loss and guide, and the
+frozen-encoder variant with cached level blocks, train."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from samseg.errors import SamsegConfigError, SamsegInputError
+from samseg.paths import preprocessed_root
+from samseg.plans import Plans
+from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint, save_checkpoint
+from samseg.training.pgsam_text import TEXT_SETTINGS_VARIABLE
+from samseg.training.registry import trainer_class
+from tests.pgsam.conftest import SHAPE_DESCRIPTIONS, SHAPES_DATASET
+
+TRAINERS = Path(__file__).with_name("trainers")
+SWAPPED = "checkpoint_swapped.pth"
+EMBEDDINGS = "text_prior.embeddings"
+
+
+@pytest.fixture
+def shapes(shapes_roots, tmp_path, monkeypatch, make_clip) -> dict[str, Path]:
+    """The shapes dataset's roots, a fresh results root, the tiny trainers registered and a
+    text prior configured (a tiny CLIP of this test and the shapes' descriptions)."""
+    roots = {**shapes_roots, "results": tmp_path / "results"}
+    for name, path in roots.items():
+        monkeypatch.setenv(f"SAMSEG_{name}", str(path))
+        monkeypatch.delenv(f"nnUNet_{name}", raising=False)
+    monkeypatch.setenv("SAMSEG_extTrainer", str(TRAINERS))
+    classes = zip(SHAPE_DESCRIPTIONS.names, SHAPE_DESCRIPTIONS.descriptions, strict=True)
+    (tmp_path / "shapes.json").write_text(
+        json.dumps({"classes": [{"name": n, "description": d} for n, d in classes]})
+    )
+    roots["clip"] = make_clip(3)
+    settings = {"source": "clip", "clip_path": str(roots["clip"]), "descriptions": "shapes.json"}
+    (tmp_path / "pgsam_text.json").write_text(json.dumps(settings))
+    monkeypatch.setenv(TEXT_SETTINGS_VARIABLE, str(tmp_path / "pgsam_text.json"))
+    return roots
+
+
+def make_trainer(name: str):
+    plans = Plans.load(preprocessed_root() / SHAPES_DATASET / "samsegPlans.json")
+    return trainer_class(name)(
+        plans=plans,
+        configuration="2d_64",
+        fold=0,
+        device=torch.device("cpu"),
+        sam_checkpoint="none",
+        show_progress=False,
+    )
+
+
+def trained_dice(name: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Per-class validation Dice of a trained ``name`` with its own class embeddings, and with
+    those of box and disc swapped in its checkpoint."""
+    trainer = make_trainer(name)
+    trainer.initialize()
+    trainer.run_training()
+    checkpoint = load_checkpoint(trainer.output_folder / CHECKPOINT_FINAL)
+    assert checkpoint["network"]["kind"] == "pgsam"
+    weights = checkpoint["network_weights"]
+    weights[EMBEDDINGS] = weights[EMBEDDINGS][[0, 2, 1]]
+    save_checkpoint(checkpoint, trainer.output_folder / SWAPPED)
+    dice = []
+    for checkpoint_name in (CHECKPOINT_FINAL, SWAPPED):
+        summary = trainer.perform_validation(checkpoint_name)
+        dice.append({name: summary.mean[str(v)]["Dice"] for v, name in ((1, "box"), (2, "disc"))})
+    return dice[0], dice[1]
+
+
+def test_swapping_two_descriptions_swaps_the_masks(shapes, monkeypatch) -> None:
+    trainer = make_trainer("TinyPGSAMTrainer")
+    trainer.initialize()
+    trainer.run_training()
+    assert "text source {'source': 'clip'" in trainer.log.path.read_text()
+    # Prediction needs no text encoder: the embeddings live in the checkpoint.
+    shutil.rmtree(shapes["clip"])
+    monkeypatch.delenv(TEXT_SETTINGS_VARIABLE)
+    checkpoint = load_checkpoint(trainer.output_folder / CHECKPOINT_FINAL)
+    embeddings = checkpoint["network_weights"][EMBEDDINGS]
+    assert torch.allclose(embeddings, trainer.text.embeddings)
+    checkpoint["network_weights"][EMBEDDINGS] = embeddings[[0, 2, 1]]
+    save_checkpoint(checkpoint, trainer.output_folder / SWAPPED)
+    text = trainer.perform_validation(CHECKPOINT_FINAL).mean
+    swapped = trainer.perform_validation(SWAPPED).mean
+    for value in ("1", "2"):
+        assert text[value]["Dice"] > 0.5, text
+        assert swapped[value]["Dice"] < text[value]["Dice"] - 0.3, (text, swapped)
+
+    learned, learned_swapped = trained_dice("TinyPGSAMLearnedPriorTrainer")
+    text_mean = (text["1"]["Dice"] + text["2"]["Dice"]) / 2
+    assert text_mean > sum(learned.values()) / 2 - 0.2, (text, learned)
+    assert all(learned_swapped[c] < learned[c] - 0.3 for c in learned), learned_swapped
+
+
+def test_released_loss_and_guide_and_the_cached_frozen_encoder_variant_train(shapes) -> None:
+    released = make_trainer("ShortPGSAMReleasedLossTrainer")
+    released.initialize()
+    released.run_training()
+    final = load_checkpoint(released.output_folder / CHECKPOINT_FINAL)
+    assert final["network"]["pgsam"]["guide"] == "released"
+    assert all(torch.isfinite(torch.tensor(final["logging"]["train_losses"])))
+
+    cached = make_trainer("ShortPGSAMDecoderOnlyTrainer")
+    assert cached.embedding_cache.return_blocks == (1,)
+    cached.initialize()
+    before = {k: v.clone() for k, v in cached.network.image_encoder.state_dict().items()}
+    cached.run_training()
+    final = load_checkpoint(cached.output_folder / CHECKPOINT_FINAL)
+    for name, tensor in before.items():
+        assert torch.equal(final["network_weights"][f"image_encoder.{name}"], tensor), name
+    assert "blocks [1]" in cached.log.path.read_text()
+
+
+def test_no_configured_text_source_is_an_error(shapes, monkeypatch) -> None:
+    monkeypatch.delenv(TEXT_SETTINGS_VARIABLE)
+    with pytest.raises(SamsegConfigError, match="PGSAMLearnedPriorTrainer trains without text"):
+        make_trainer("TinyPGSAMTrainer")
+    beside = shapes["raw"] / SHAPES_DATASET / "pgsam_text.json"
+    beside.write_text(json.dumps({"source": "file", "embeddings_file": "missing.pt"}))
+    try:
+        with pytest.raises(SamsegInputError, match=r"missing\.pt: expected a PG-SAM text-emb"):
+            make_trainer("TinyPGSAMTrainer")
+    finally:
+        beside.unlink()
