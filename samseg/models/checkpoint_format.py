@@ -69,6 +69,11 @@ PGSAM_KIND = "pgsam"
 """The kind of a PG-SAM network (``samseg.models.pgsam``): a SamSegmenter subclass guided by
 class text embeddings stored in its weights; options: ``NetworkSpec``'s plus ``pgsam``."""
 
+PROMISE_KIND = "promise"
+"""The kind of a ProMISe network (``samseg.models.promise``): a frozen SAM backbone with an
+auto-prompting module and pattern embedding; options ``backbone`` (``NetworkSpec``) and
+``promise`` (``ProMISeSettings``)."""
+
 MIRROR_AXES = (0, 1)
 """In-plane axes: 0 rows, 1 columns."""
 

@@ -72,6 +72,7 @@ class MultiClassMaskDecoder(_mask_decoder.MaskDecoder):
         image_pe: torch.Tensor,
         sparse_prompt_embeddings: torch.Tensor,
         dense_prompt_embeddings: torch.Tensor,
+        mask_token_shift: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Promptable masks, image i decoded with prompt set i.
 
@@ -80,13 +81,18 @@ class MultiClassMaskDecoder(_mask_decoder.MaskDecoder):
             image_pe: (1, 256, h, w) dense positional encoding (``get_dense_pe``).
             sparse_prompt_embeddings: (B, N, 256) point/box tokens (N may be 0).
             dense_prompt_embeddings: (B, 256, h, w) mask-prompt embeddings.
+            mask_token_shift: (B, 4, 256) added to SAM's four mask tokens, per image (ProMISe's
+                pattern-shifting tokens), or ``None``: SAM's tokens as they are.
 
         Returns:
             Mask logits (B, 4, 4h, 4w), the single-mask output first, and IoU predictions
             (B, 4).
         """
+        mask_tokens = self.mask_tokens.weight
+        if mask_token_shift is not None:
+            mask_tokens = mask_tokens + mask_token_shift
         masks, tokens_out = self._decode(
-            self.mask_tokens.weight,
+            mask_tokens,
             self.output_hypernetworks_mlps,
             image_embeddings,
             image_pe,
@@ -94,6 +100,27 @@ class MultiClassMaskDecoder(_mask_decoder.MaskDecoder):
             dense_prompt_embeddings,
         )
         return masks, self.iou_prediction_head(tokens_out[:, 0, :])
+
+    def forward(
+        self,
+        image_embeddings: torch.Tensor,
+        image_pe: torch.Tensor,
+        sparse_prompt_embeddings: torch.Tensor,
+        dense_prompt_embeddings: torch.Tensor,
+        multimask_output: bool,
+        mask_token_shift: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """SAM's ``MaskDecoder.forward`` (the single mask, or the three multimask outputs),
+        with an optional per-image ``mask_token_shift`` (see :meth:`predict_masks`)."""
+        masks, iou = self.predict_masks(
+            image_embeddings,
+            image_pe,
+            sparse_prompt_embeddings,
+            dense_prompt_embeddings,
+            mask_token_shift,
+        )
+        chosen = slice(1, None) if multimask_output else slice(0, 1)
+        return masks[:, chosen], iou[:, chosen]
 
     def predict_class_masks(
         self,
@@ -129,7 +156,8 @@ class MultiClassMaskDecoder(_mask_decoder.MaskDecoder):
         sparse_prompt_embeddings: torch.Tensor,
         dense_prompt_embeddings: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Run the transformer on [IoU token, ``mask_tokens``, prompts] for each image.
+        """Run the transformer on [IoU token, ``mask_tokens``, prompts] for each image;
+        ``mask_tokens`` is (T, 256), shared by all images, or (B, T, 256), one set per image.
 
         Returns:
             Masks (B, T, 4h, 4w) for the T = len(mask_tokens) tokens, and the transformer's
@@ -145,8 +173,13 @@ class MultiClassMaskDecoder(_mask_decoder.MaskDecoder):
                     f"{name} must have one entry per image: expected batch {batch}, "
                     f"found shape {tuple(tensor.shape)}."
                 )
-        output_tokens = torch.cat([self.iou_token.weight, mask_tokens], dim=0)
-        output_tokens = output_tokens.unsqueeze(0).expand(batch, -1, -1)
+        output_tokens = torch.cat(
+            [
+                self.iou_token.weight.expand(batch, -1, -1),
+                mask_tokens.expand(batch, -1, -1),
+            ],
+            dim=1,
+        )
         tokens = torch.cat((output_tokens, sparse_prompt_embeddings), dim=1)
         src = image_embeddings + dense_prompt_embeddings
         pos_src = image_pe.expand(batch, -1, -1, -1)

@@ -19,11 +19,13 @@ from torch import nn
 from samseg.errors import SamsegInputError
 from samseg.models.checkpoint_format import (
     PGSAM_KIND,
+    PROMISE_KIND,
     PROMPTABLE_SAM_KIND,
     SAM_SEGMENTER_KIND,
     NetworkDescription,
 )
 from samseg.models.pgsam.spec import build_pgsam_network
+from samseg.models.promise.spec import build_promise_network
 from samseg.models.spec import NetworkSpec
 
 NetworkBuilder = Callable[[Mapping[str, Any], str], nn.Module]
@@ -48,6 +50,7 @@ NETWORK_KINDS: Mapping[str, NetworkBuilder] = MappingProxyType(
         SAM_SEGMENTER_KIND: build_sam_segmenter,
         PROMPTABLE_SAM_KIND: build_promptable_sam,
         PGSAM_KIND: build_pgsam_network,
+        PROMISE_KIND: build_promise_network,
     }
 )
 """Every network kind samseg can rebuild from a checkpoint."""

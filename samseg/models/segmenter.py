@@ -206,6 +206,7 @@ class SamSegmenter(nn.Module):
         mask_inputs: torch.Tensor | None = None,
         *,
         multimask_output: bool = False,
+        mask_token_shift: torch.Tensor | None = None,
     ) -> PromptedMasks:
         """SAM's promptable masks, image i decoded with prompt set i.
 
@@ -213,6 +214,8 @@ class SamSegmenter(nn.Module):
             image_embeddings: (B, 256, G, G) from :meth:`encode`.
             points, boxes, mask_inputs: prompts, one set per image (see :meth:`embed_prompts`).
             multimask_output: return SAM's three ambiguity masks instead of the single mask.
+            mask_token_shift: (B, 4, 256) added to the decoder's four mask tokens per image
+                (ProMISe's pattern-shifting tokens); ``None``: SAM's decoder as it is.
 
         Returns:
             fp32 mask logits (B, M, 4G, 4G) and IoU predictions (B, M), M = 1 or 3.
@@ -225,6 +228,7 @@ class SamSegmenter(nn.Module):
                 sparse_prompt_embeddings=sparse,
                 dense_prompt_embeddings=dense,
                 multimask_output=multimask_output,
+                mask_token_shift=mask_token_shift,
             )
         return PromptedMasks(masks.float(), iou.float())
 

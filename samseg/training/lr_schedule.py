@@ -22,7 +22,7 @@ class WarmupPolyLR(torch.optim.lr_scheduler.LRScheduler):
         optimizer: its param groups' ``lr`` are the base rates.
         warmup_iterations: W >= 0.
         total_iterations: T > W.
-        exponent: decay exponent (> 0).
+        exponent: decay exponent (>= 0; 0 keeps the base rate until T).
     """
 
     def __init__(
@@ -33,9 +33,9 @@ class WarmupPolyLR(torch.optim.lr_scheduler.LRScheduler):
         total_iterations: int,
         exponent: float = 0.9,
     ) -> None:
-        if warmup_iterations < 0 or total_iterations <= warmup_iterations or exponent <= 0:
+        if warmup_iterations < 0 or total_iterations <= warmup_iterations or exponent < 0:
             raise ValueError(
-                "WarmupPolyLR expects 0 <= warmup_iterations < total_iterations and exponent > 0, "
+                "WarmupPolyLR expects 0 <= warmup_iterations < total_iterations and exponent >= 0, "
                 f"found warmup_iterations={warmup_iterations}, "
                 f"total_iterations={total_iterations}, exponent={exponent}"
             )
