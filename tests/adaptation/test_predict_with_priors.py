@@ -172,6 +172,10 @@ def test_a_reference_without_every_class_is_refused_before_anything_is_written(
             adapt_with_priors(
                 model, cases, {**references, "t2": (references["t2"][0], bad)}, output
             )
+    # only this part's cases need a reference: t1 (part 0) has none, t2's is checked
+    only_t2 = {"t2": (references["t2"][0], only_one)}
+    with pytest.raises(SamsegInputError, match=r"case t2 .*found no voxel of"):
+        adapt_with_priors(model, cases, only_t2, output, num_parts=2, part_id=1)
     assert not output.exists()
 
 
