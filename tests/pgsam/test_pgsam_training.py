@@ -6,6 +6,7 @@ frozen-encoder variant with cached level blocks, train."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint, save_checkpoint
 from samseg.training.pgsam_text import TEXT_SETTINGS_VARIABLE
 from samseg.training.registry import trainer_class
+from samseg.training.trainers.pgsam import TEXT_LORA_KEY
 from tests.pgsam.conftest import SHAPE_DESCRIPTIONS, SHAPES_DATASET
 
 TRAINERS = Path(__file__).with_name("trainers")
@@ -130,3 +132,21 @@ def test_no_configured_text_source_is_an_error(shapes, monkeypatch) -> None:
             make_trainer("TinyPGSAMTrainer")
     finally:
         beside.unlink()
+
+
+def test_text_lora_trains_and_the_checkpoint_keeps_its_embeddings(shapes, tmp_path) -> None:
+    settings = json.loads((tmp_path / "pgsam_text.json").read_text())
+    (tmp_path / "pgsam_text.json").write_text(json.dumps({**settings, "text_lora_rank": 2}))
+    trainer = make_trainer("ShortPGSAMTrainer")
+    trainer.initialize()
+    trainable = re.search(r": text_encoder +([\d,]+) ", trainer.log.path.read_text())
+    assert trainable and int(trainable.group(1).replace(",", "")) > 0
+    trainer.run_training()
+    final = load_checkpoint(trainer.output_folder / CHECKPOINT_FINAL)
+    lora = final[TEXT_LORA_KEY]
+    assert any("lora_B" in name and tensor.abs().sum() > 0 for name, tensor in lora.items())
+    with torch.no_grad():
+        current = trainer.text.current()
+    stored = final["network_weights"][EMBEDDINGS]
+    assert not torch.allclose(stored, trainer.text.embeddings, atol=1e-6)
+    assert torch.allclose(stored, current, atol=1e-6)

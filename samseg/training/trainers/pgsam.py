@@ -208,7 +208,11 @@ class PGSAMTrainer(SAMTrainer):
         return self.loss(output.logits, target)
 
     def checkpoint_state(self) -> dict:
-        """As :class:`SAMTrainer`, with the text encoder's LoRA weights when it has them."""
+        """As :class:`SAMTrainer`, with the text encoder's LoRA weights when it has them (and
+        the network's embeddings refreshed from them, so the two match)."""
+        if self.text.settings.text_lora_rank:
+            with torch.no_grad():
+                unwrap_model(self.network).text_prior.set_embeddings(self.text.current())
         state = super().checkpoint_state()
         if self.text.settings.text_lora_rank:
             lora = get_peft_model_state_dict(self.text.encoder.model)

@@ -52,3 +52,9 @@ class ShortPGSAMDecoderOnlyTrainer(PGSAMDecoderOnlyTrainer):
     warmup_iterations = 1
     model_type = "vit_tiny"
     attention_grid = 4
+
+
+class ShortPGSAMTrainer(TinyPGSAMTrainer):
+    """Two steps of TinyPGSAMTrainer (text LoRA comes from the configured text settings)."""
+
+    num_iterations_per_epoch = 2
