@@ -47,6 +47,7 @@ def adapt_with_priors(
     adaptor: AdaptorSettings | None = None,
     volume: VolumeSettings | None = None,
     save_prompts: bool = False,
+    save_overlays: bool = False,
     device: torch.device | str = "cpu",
     show_progress: bool = True,
     batch_size: int | None = None,
@@ -69,6 +70,7 @@ def adapt_with_priors(
         classes: label values to adapt; default: every foreground label of the plans.
         adaptor: P²SAM / PerSAM settings; volume: pooling, slab and presence settings.
         save_prompts: also write ``prompts/CASE.json`` per predicted case.
+        save_overlays: also draw every prompted (slice, class) into ``prompts/overlays/``.
         device: where the network runs.
         show_progress: progress bars.
         batch_size: slices per network call (``None``: the predictor's automatic choice).
@@ -112,6 +114,7 @@ def adapt_with_priors(
         adaptor=adaptor,
         volume=volume,
         save_prompts=save_prompts,
+        save_overlays=save_overlays,
         device=device,
         show_progress=show_progress,
         predictor_options={"batch_size": batch_size, "largest_component": largest_component},

@@ -6,7 +6,8 @@ ordinary slice predictor over the targets (so outputs have the inputs' exact geo
 written atomically and never replace an input). With ``save_prompts`` it also writes
 ``OUTPUT/prompts/CASE.json``: per slice and class, whether it was prompted (or why not), the
 presence score and threshold, every candidate's part counts, points, box, predicted IoU and OT
-distance (POT's warning included), and the chosen candidate.
+distance (POT's warning included), and the chosen candidate; with ``save_overlays``, a PNG per
+prompted slice and class in ``OUTPUT/prompts/overlays/`` (``samseg.adaptation.overlays``).
 
 :func:`run_adaptor` is the one code path of :func:`adapt_to_folder` and of
 ``samseg_predict --adaptor`` (:func:`~samseg.adaptation.priors.adapt_with_priors`, each case
@@ -16,13 +17,14 @@ with its own reference).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
+from samseg.adaptation.overlays import PromptedSlice, write_overlay
 from samseg.adaptation.settings import AdaptorSettings
 from samseg.adaptation.slice_network import P2SAMSliceNetwork
 from samseg.adaptation.volume import VolumeSettings
@@ -87,6 +89,7 @@ def adapt_to_folder(
     adaptor: AdaptorSettings | None = None,
     volume: VolumeSettings | None = None,
     save_prompts: bool = False,
+    save_overlays: bool = False,
     device: torch.device | str = "cpu",
     show_progress: bool = True,
 ) -> PredictionRun:
@@ -100,6 +103,8 @@ def adapt_to_folder(
         output_folder: where the segmentations go (created if missing).
         adaptor: P²SAM / PerSAM settings; volume: pooling, slab and presence settings.
         save_prompts: also write ``prompts/CASE.json`` per case (module docstring).
+        save_overlays: also draw every prompted (slice, class) into ``prompts/overlays/``
+            (``samseg.adaptation.overlays``).
         device: where the network runs.
         show_progress: progress bars.
 
@@ -120,6 +125,7 @@ def adapt_to_folder(
         adaptor=adaptor,
         volume=volume,
         save_prompts=save_prompts,
+        save_overlays=save_overlays,
         device=device,
         show_progress=show_progress,
     )
@@ -150,6 +156,7 @@ def run_adaptor(
     adaptor: AdaptorSettings | None = None,
     volume: VolumeSettings | None = None,
     save_prompts: bool = False,
+    save_overlays: bool = False,
     device: torch.device | str = "cpu",
     show_progress: bool = True,
     predictor_options: Mapping[str, Any] | None = None,
@@ -168,7 +175,8 @@ def run_adaptor(
             (preprocessed by the folder prediction and given to the network's case hook).
         record: what the run's settings record says of the references (beside
             ``"adaptor": "p2sam"`` and the adaptor's and volume settings).
-        adaptor, volume, save_prompts, device, show_progress: see :func:`adapt_to_folder`.
+        adaptor, volume, save_prompts, save_overlays, device, show_progress: see
+            :func:`adapt_to_folder`.
         predictor_options: more keyword arguments of :class:`SlicePredictor` (batch size,
             largest component).
         folder_options: more keyword arguments of :meth:`SlicePredictor.predict_to_files`
@@ -189,6 +197,7 @@ def run_adaptor(
         adaptor=adaptor,
         volume=volume,
         references=pieces,
+        overlays=_overlay_writer(Path(output_folder)) if save_overlays else None,
     )
     source = {
         **model.source,
@@ -214,6 +223,12 @@ def run_adaptor(
     if save_prompts:
         write_prompt_records(network.records, Path(output_folder) / "prompts", case_references)
     return run
+
+
+def _overlay_writer(output_folder: Path) -> Callable[[PromptedSlice], None]:
+    """A callback drawing each prompted (slice, class) into ``OUTPUT/prompts/overlays``."""
+    folder = output_folder / "prompts" / "overlays"
+    return lambda prompted: write_overlay(prompted, folder)
 
 
 def write_prompt_records(

@@ -82,6 +82,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             adaptor=adaptor,
             volume=volume,
             save_prompts=args.save_prompts,
+            save_overlays=args.save_overlays,
             device=resolve_device(args.device),
         )
         print(f"{len(run.predicted)} case(s) segmented into {args.o}")

@@ -30,6 +30,7 @@ ADAPTOR_DEFAULTS = {
     "pooling": "global",
     "presence": "calibrated",
     "save_prompts": False,
+    "save_overlays": False,
 }
 """Each adaptor flag's destination and default."""
 
@@ -92,6 +93,12 @@ def add_adaptor_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
         action="store_true",
         help="write OUTPUT/prompts/CASE.json: per slice and class the candidates, points, "
         "part counts and OT distances",
+    )
+    parser.add_argument(
+        "--save_overlays",
+        action="store_true",
+        help="draw every prompted slice and class into OUTPUT/prompts/overlays/"
+        "CASE_sliceNNNN_classC.png: the chosen mask, the points and the box on the network input",
     )
 
 

@@ -340,6 +340,7 @@ def _adapt_with_priors(args: argparse.Namespace) -> None:
         adaptor=adaptor,
         volume=volume,
         save_prompts=args.save_prompts,
+        save_overlays=args.save_overlays,
         device=resolve_device(args.device),
         batch_size=args.batch_size,
         largest_component=args.largest_component,

@@ -44,7 +44,7 @@ def arguments(reference, label, target, output) -> list[str]:
 def test_adapt_writes_the_targets_geometry_and_the_prompt_records(tmp_path, dataset) -> None:
     reference, label, target = dataset
     output = tmp_path / "out"
-    main([*arguments(reference, label, target, output), "--save-prompts"])
+    main([*arguments(reference, label, target, output), "--save-prompts", "--save-overlays"])
     written = sitk.ReadImage(str(output / "followup.nii.gz"))
     source = sitk.ReadImage(str(target))
     assert written.GetSize() == source.GetSize()
@@ -56,6 +56,9 @@ def test_adapt_writes_the_targets_geometry_and_the_prompt_records(tmp_path, data
     assert all(len(r["candidates"]) == 2 for r in prompted)  # parts 1 and 2, one negative each
     assert all(r["candidates"][0]["labels"] == [1, 0] for r in prompted)
     assert all(r["candidates"][0]["wasserstein"] is not None for r in prompted)
+    overlays = sorted(p.name for p in (output / "prompts" / "overlays").glob("*.png"))
+    expected = [f"followup_slice{r['slice']:04d}_class{r['class_value']}.png" for r in prompted]
+    assert overlays == sorted(expected) and overlays
     assert set(np.unique(sitk.GetArrayFromImage(written))) <= {0, 1, 2}
     settings = json.loads((output / "prediction_settings.json").read_text())
     assert "p2sam" in json.dumps(settings)
