@@ -153,6 +153,17 @@ def test_shapes_slots_and_the_apm_gradient_path(tiny_model, make_images):
     assert coordinates.grad is not None and coordinates.grad.abs().sum() > 0
     for name, parameter in network.heads.named_parameters():
         assert parameter.grad is not None, name
+    with torch.no_grad():
+        network.eval()
+        batched = network.segment(encoded.image_embeddings, encoded.block_features)
+        for index in range(2):
+            alone = network.segment(
+                encoded.image_embeddings[index : index + 1],
+                [f[index : index + 1] for f in encoded.block_features],
+            )
+            torch.testing.assert_close(
+                alone.low_res_logits[0], batched.low_res_logits[index], atol=1e-4, rtol=1e-4
+            )
     box = promise(tiny_model, apm_prompt="box", apm="transformer")
     boxed = box.segment(encoded.image_embeddings, encoded.block_features)
     assert boxed.points is None and boxed.boxes.shape == (2, 1, 4)

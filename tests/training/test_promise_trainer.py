@@ -136,6 +136,20 @@ def test_training_beats_the_untrained_model_and_predicts_through_the_kind(roots)
     state = trainer.network.state_dict()
     for name, tensor in network.state_dict().items():
         assert torch.equal(state[name], tensor), name
+    with torch.no_grad():
+        embeddings = network.encode(255 * torch.rand(2, 3, 64, 64)).image_embeddings
+        points = (torch.tensor([[[20.0, 24.0], [50.0, 10.0]]] * 2), torch.tensor([[1, 0]] * 2))
+        boxes = torch.tensor([[8.0, 8.0, 40.0, 44.0]] * 2)
+        plain = network.sam.predict_with_prompts(embeddings, points, boxes)
+        assert torch.equal(
+            network.predict_with_prompts(embeddings, points, boxes, use_ips=False).low_res_logits,
+            plain.low_res_logits,
+        )
+        shifted = network.predict_with_prompts(
+            embeddings, points, boxes, classes=torch.tensor([1, 0])
+        )
+        assert shifted.low_res_logits.shape == (2, 1, 16, 16)
+        assert not torch.allclose(shifted.low_res_logits, plain.low_res_logits)
     summary = trainer.perform_validation(CHECKPOINT_BEST)
     assert summary is not None
     written = json.loads((folder / "validation" / "summary.json").read_text())
