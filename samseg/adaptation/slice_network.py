@@ -21,14 +21,10 @@ from torch import nn
 
 from samseg.adaptation.adaptor import PartAwareAdaptor
 from samseg.adaptation.overlays import PromptedSlice
+from samseg.adaptation.presence import presence_scores
 from samseg.adaptation.settings import AdaptorSettings
-from samseg.adaptation.volume import (
-    ReferenceVolume,
-    SingleView,
-    VolumeSettings,
-    peak_similarities,
-    single_view,
-)
+from samseg.adaptation.token_grid import mask_to_token_grid
+from samseg.adaptation.volume import ReferenceVolume, SingleView, VolumeSettings, single_view
 from samseg.errors import SamsegInputError
 from samseg.inference.case_context import CaseContext
 from samseg.inference.network import SliceBatch
@@ -155,8 +151,14 @@ class P2SAMSliceNetwork(nn.Module):
         logits = torch.full((len(images), self.num_classes, size, size), NOT_PROMPTED_LOGIT)
         logits[:, 0] = 0
         valid = self._view.valid
-        prototypes = torch.stack([self.reference.classes[v].prototype for v in self.class_values])
-        scores = peak_similarities(prototypes, embeddings).tolist()
+        classes = [self.reference.classes[v] for v in self.class_values]
+        scores = presence_scores(
+            torch.stack([c.prototype for c in classes]),
+            torch.stack([c.background_prototype for c in classes]),
+            embeddings,
+            mask_to_token_grid(valid, embeddings.shape[-1]),
+            self.volume_settings.presence_score,
+        ).tolist()
         for index, slice_index in enumerate(self._slices):
             position = float(self._positions[slice_index])
             for value, score in zip(self.class_values, scores[index], strict=True):
@@ -200,7 +202,7 @@ class P2SAMSliceNetwork(nn.Module):
             return {
                 "prompted": False,
                 "reason": "presence test",
-                "peak_similarity": score,
+                "presence_score": score,
                 "threshold": threshold,
                 "logits": None,
             }
@@ -211,7 +213,7 @@ class P2SAMSliceNetwork(nn.Module):
         upscaled = self.network.upscale_logits(result.low_res_logits)[0, 0]
         return {
             "prompted": True,
-            "peak_similarity": score,
+            "presence_score": score,
             "threshold": threshold,
             "chosen": result.chosen,
             "candidates": [c.to_json() for c in result.candidates],

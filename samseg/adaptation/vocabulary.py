@@ -23,3 +23,6 @@ POOLINGS: tuple[Pooling, ...] = ("global", "local", "matched")
 
 Presence = Literal["calibrated", "always"]
 PRESENCE_TESTS: tuple[Presence, ...] = ("calibrated", "always")
+
+PresenceScore = Literal["area", "peak"]
+PRESENCE_SCORES: tuple[PresenceScore, ...] = ("area", "peak")

@@ -16,11 +16,9 @@ are no one's tokens) and keeps, per class:
 - **the slab**: target slices farther than a margin (max(``slab_margin_mm``,
   ``slab_margin_fraction`` x the class's extent)) from the class's reference extent, in world
   position along the reference's slice normal, are not prompted.
-- **the presence test**: a slice is prompted only if the peak cosine similarity between the
-  class's mean foreground prototype and the slice's tokens reaches a threshold chosen on the
-  reference scan, whose labels are known: each encoded reference slice is scored against the
-  prototype of the other slices (leave one slice out), and the threshold maximises Youden's J
-  between slices with and without the class. Target labels are never used.
+- **the presence test** (``samseg.adaptation.presence``): a slice is prompted only if its
+  presence score for the class reaches a threshold chosen on the reference scan, whose labels
+  are known (leave one slice out, Youden's J). Target labels are never used.
 """
 
 from __future__ import annotations
@@ -32,9 +30,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from samseg.adaptation.presence import calibrated_thresholds
 from samseg.adaptation.prototypes import KMeansSettings, ReferenceFeatures
 from samseg.adaptation.token_grid import mask_to_token_grid
-from samseg.adaptation.vocabulary import POOLINGS, PRESENCE_TESTS, Pooling, Presence
+from samseg.adaptation.vocabulary import (
+    POOLINGS,
+    PRESENCE_SCORES,
+    PRESENCE_TESTS,
+    Pooling,
+    Presence,
+    PresenceScore,
+)
 from samseg.errors import SamsegInputError
 from samseg.inference.tiling import PlaneTiling, Window
 from samseg.models.segmenter import SamSegmenter
@@ -54,6 +60,7 @@ class VolumeSettings:
             (a fixed-seed subsample; exact OT cost grows with the product of the two counts).
         slab_margin_mm, slab_margin_fraction: the slab margin, max(mm, fraction x extent).
         presence: ``calibrated`` (the presence test) or ``always`` (every slab slice).
+        presence_score: ``area`` or ``peak`` (``samseg.adaptation.presence``).
         context_margin: encoded reference slices without the class on each side of its
             extent (the presence test's negatives).
         seed: seed of the retrieval subsample.
@@ -65,6 +72,7 @@ class VolumeSettings:
     slab_margin_mm: float = 10.0
     slab_margin_fraction: float = 0.5
     presence: Presence = "calibrated"
+    presence_score: PresenceScore = "area"
     context_margin: int = 8
     seed: int = 0
 
@@ -72,8 +80,10 @@ class VolumeSettings:
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling: expected one of {POOLINGS}, found {self.pooling!r}")
         if self.presence not in PRESENCE_TESTS:
+            raise ValueError(f"presence: expected one of {PRESENCE_TESTS}, found {self.presence!r}")
+        if self.presence_score not in PRESENCE_SCORES:
             raise ValueError(
-                f"presence: expected one of {PRESENCE_TESTS}, found {self.presence!r}"
+                f"presence_score: expected one of {PRESENCE_SCORES}, found {self.presence_score!r}"
             )
 
 
@@ -86,8 +96,9 @@ class ClassReference:
         slices: encoded reference slice positions (indices into ReferenceVolume's arrays)
             holding the class.
         extent_mm: (low, high) world positions of the class's slices.
-        threshold: the presence threshold on the peak similarity (``-inf``: always present).
-        prototype: (256,) unit mean foreground prototype of every slice (presence score).
+        threshold: the presence threshold on the presence score (``-inf``: always present).
+        prototype: (256,) unit mean foreground prototype of every slice holding the class.
+        background_prototype: (256,) unit mean of those slices' other (valid) tokens.
     """
 
     value: int
@@ -95,30 +106,7 @@ class ClassReference:
     extent_mm: tuple[float, float]
     threshold: float
     prototype: torch.Tensor
-
-
-def peak_similarities(prototypes: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
-    """(B, P) largest cosine similarity between each (P, 256) unit prototype and the tokens of
-    each (B, 256, G, G) embedding (token level): the presence score."""
-    unit = F.normalize(embeddings.flatten(2).float(), dim=1)
-    return torch.einsum("pc,bcg->bpg", prototypes.to(unit), unit).amax(dim=2)
-
-
-def youden_threshold(present: Sequence[float], absent: Sequence[float]) -> float:
-    """The score threshold (present iff score >= threshold) that maximises Youden's J =
-    sensitivity + specificity - 1; ``-inf`` (always present) without scores of both kinds.
-    Ties: the lowest."""
-    if not absent or not present:
-        return float("-inf")
-    scores = np.asarray(sorted(set(present) | set(absent)), dtype=np.float64)
-    candidates = np.concatenate([[scores[0]], (scores[1:] + scores[:-1]) / 2, [scores[-1] + 1]])
-    present_scores, absent_scores = np.asarray(present), np.asarray(absent)
-    best, best_j = float(candidates[0]), -np.inf
-    for threshold in candidates:
-        j = (present_scores >= threshold).mean() + (absent_scores < threshold).mean() - 1
-        if j > best_j + 1e-12:
-            best, best_j = float(threshold), j
-    return best
+    background_prototype: torch.Tensor
 
 
 class ReferenceVolume:
@@ -234,38 +222,26 @@ class ReferenceVolume:
             class_slices[value] = slices
         thresholds = dict.fromkeys(class_values, float("-inf"))
         if self.settings.presence == "calibrated":
-            thresholds = self._presence_thresholds(class_slices)
+            thresholds = calibrated_thresholds(
+                self.embeddings,
+                self.token_masks,
+                self.valid_tokens,
+                class_slices,
+                self.settings.presence_score,
+            )
         references = {}
         for value, slices in class_slices.items():
-            foreground, _ = self._tokens(value, slices)
-            prototype = F.normalize(foreground.mean(dim=0), dim=0)
+            foreground, background = self._tokens(value, slices)
             extent = self.positions[list(slices)]
             references[value] = ClassReference(
-                value, slices, (float(extent.min()), float(extent.max())), thresholds[value],
-                prototype,
+                value,
+                slices,
+                (float(extent.min()), float(extent.max())),
+                thresholds[value],
+                F.normalize(foreground.mean(dim=0), dim=0),
+                F.normalize(background.sum(dim=0), dim=0),
             )
         return references
-
-    def _presence_thresholds(self, class_slices: dict[int, tuple[int, ...]]) -> dict[int, float]:
-        """Per class, the Youden threshold of leave-one-slice-out peak similarities (module
-        docstring); the encoded tokens are converted and normalised once for all classes."""
-        tokens = self.embeddings.float().flatten(2)  # (n, 256, G*G)
-        masks = {v: self.token_masks[v].flatten(1).float() for v in class_slices}
-        sums = {v: torch.einsum("ng,ncg->nc", m, tokens) for v, m in masks.items()}
-        unit = F.normalize(tokens, dim=1)
-        del tokens
-        thresholds = {}
-        for value, slices in class_slices.items():
-            counts = masks[value].sum(dim=1)
-            rest = counts.sum() - counts
-            kept = torch.nonzero(rest > 0).flatten()
-            left_out = sums[value].sum(dim=0) - sums[value][kept]
-            prototypes = F.normalize(left_out / rest[kept, None], dim=1)
-            scores = torch.einsum("kc,kcg->kg", prototypes, unit[kept]).amax(dim=1).tolist()
-            present = [s for i, s in zip(kept.tolist(), scores, strict=True) if i in slices]
-            absent = [s for i, s in zip(kept.tolist(), scores, strict=True) if i not in slices]
-            thresholds[value] = youden_threshold(present, absent)
-        return thresholds
 
     def in_slab(self, value: int, position: float) -> bool:
         """Whether a target slice at world ``position`` (mm, along :attr:`normal`) lies in

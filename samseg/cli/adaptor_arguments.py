@@ -1,7 +1,7 @@
 """The P²SAM / PerSAM adaptor's flags, declared once for ``samseg_adapt`` and ``samseg_predict``.
 
 ``--mode --positive_parts --negative_parts --negatives --prompt_type --pooling --presence
---save_prompts``: their declaration, their check and the settings they make
+--presence_score --save_prompts --save_overlays``: their declaration, their check and the settings they make
 (``samseg.adaptation.AdaptorSettings`` and ``VolumeSettings``, imported only when built).
 """
 
@@ -14,6 +14,7 @@ from samseg.adaptation.vocabulary import (
     ADAPTATION_MODES,
     NEGATIVE_SOURCES,
     POOLINGS,
+    PRESENCE_SCORES,
     PRESENCE_TESTS,
     PROMPT_TYPES,
 )
@@ -29,6 +30,7 @@ ADAPTOR_DEFAULTS = {
     "prompt_type": "points",
     "pooling": "global",
     "presence": "calibrated",
+    "presence_score": "area",
     "save_prompts": False,
     "save_overlays": False,
 }
@@ -89,6 +91,13 @@ def add_adaptor_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
         "(calibrated), or every slice within the class's slab (always) (default: %(default)s)",
     )
     parser.add_argument(
+        "--presence_score",
+        choices=PRESENCE_SCORES,
+        default=ADAPTOR_DEFAULTS["presence_score"],
+        help="the presence test's score: the tokens more similar to the class than to its "
+        "surroundings (area) or the peak similarity to the class (peak) (default: %(default)s)",
+    )
+    parser.add_argument(
         "--save_prompts",
         action="store_true",
         help="write OUTPUT/prompts/CASE.json: per slice and class the candidates, points, "
@@ -134,7 +143,10 @@ def adaptor_settings(args: argparse.Namespace) -> tuple[AdaptorSettings, VolumeS
         negatives=args.negatives,
         prompt_type=args.prompt_type,
     )
-    return adaptor, VolumeSettings(pooling=args.pooling, presence=args.presence)
+    volume = VolumeSettings(
+        pooling=args.pooling, presence=args.presence, presence_score=args.presence_score
+    )
+    return adaptor, volume
 
 
 def _comparable(value: object) -> object:

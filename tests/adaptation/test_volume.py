@@ -9,13 +9,9 @@ import pytest
 import SimpleITK as sitk
 import torch
 
+from samseg.adaptation.presence import youden_threshold
 from samseg.adaptation.slice_network import P2SAMSliceNetwork
-from samseg.adaptation.volume import (
-    ReferenceVolume,
-    VolumeSettings,
-    single_view,
-    youden_threshold,
-)
+from samseg.adaptation.volume import ReferenceVolume, VolumeSettings, single_view
 from samseg.errors import SamsegInputError
 from samseg.inference import SlicePredictor
 from samseg.io import SimpleITKIO
