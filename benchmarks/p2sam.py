@@ -39,7 +39,7 @@ from pathlib import Path
 import torch
 from interactive_finetuning import CONFIGURATION, DATASETS, PLANS, TRAINER, resize_whole_slices
 from p2sam_ct import FOLLOW_UP, adapt_ct, simulate_follow_up
-from p2sam_photos import encode_photos, one_shot, same_encoder, summarise
+from p2sam_photos import PARTS, encode_photos, one_shot, same_encoder, summarise
 from plan_and_preprocess import cpu_model, require, run_checked
 
 from samseg.adaptation import VolumeSettings
@@ -208,20 +208,43 @@ def ct(args: argparse.Namespace) -> dict:
 
 
 def photo_table(title: str, results: dict, metric: int) -> None:
-    """Mean (spread) per row and backbone, then seconds per target."""
+    """Per backbone: PerSAM, then per part count n the fixed-n and retrieval-over-1..n rows
+    of the point and box chains (mean ± spread); then seconds per target beside the encoder."""
+    cell = "{0:.3f} ± {1:.3f}".format
+    for name, result in results.items():
+        summary = summarise(result, metric)
+        print(f"\n### {title}: {name}\n")
+        print(f"PerSAM: {cell(*summary['PerSAM'])}\n")
+        print(
+            "| n | points, fixed n | points, retrieval 1..n | box, fixed n | box, retrieval 1..n |"
+        )
+        print("|---|---|---|---|---|")
+        for n in range(1, PARTS + 1):
+            cells = [
+                cell(*summary[f"{chain} fixed n={n}"])
+                + " | "
+                + (cell(*summary[f"{chain} retrieval 1..{n}"]) if n > 1 else "-")
+                for chain in ("P²SAM points", "box variant")
+            ]
+            print(f"| {n} | " + " | ".join(cells) + " |")
+    print(f"\n### {title.split(',')[0]}: seconds per target (the adaptor on the encoded target)\n")
     names = list(results)
-    summaries = {n: summarise(results[n], metric) for n in names}
-    print(f"\n### {title}\n\n| setting | " + " | ".join(names) + " |")
-    print("|---" * (len(names) + 1) + "|")
-    for row in summaries[names[0]]:
-        cells = [f"{summaries[n][row][0]:.3f} ± {summaries[n][row][1]:.3f}" for n in names]
-        print(f"| {row} | " + " | ".join(cells) + " |")
-    print("\n| seconds per target | " + " | ".join(names) + " |")
+    print("| | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
     print("| encoder | " + " | ".join(f"{results[n]['encoder_seconds']:.2f}" for n in names) + " |")
-    for mode in results[names[0]]["seconds"]:
-        cells = [f"{results[n]['seconds'][mode]:.2f}" for n in names]
-        print(f"| adaptor {mode} | " + " | ".join(cells) + " |")
+    labels = {
+        "persam": "PerSAM",
+        "fixed3": "fixed n=3 (1 candidate)",
+        "parts": f"retrieval {PARTS} x 1 points",
+        "box": f"retrieval {PARTS} box",
+    }
+    for mode, label in labels.items():
+        cells = [
+            f"{results[n]['seconds'][mode]:.2f} "
+            f"({results[n]['seconds'][mode] / results[n]['encoder_seconds']:.2f}x)"
+            for n in names
+        ]
+        print(f"| {label} | " + " | ".join(cells) + " |")
 
 
 def ct_table(result: dict, names: dict[int, str]) -> None:
@@ -262,6 +285,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=("kvasir", "perseg", "ct"),
         default=["kvasir", "perseg", "ct"],
     )
+    parser.add_argument(
+        "--print_only", action="store_true", help="print the tables of WORK's result file"
+    )
     parser.add_argument("--references", type=int, default=3, help="Kvasir reference photos")
     parser.add_argument("--targets", type=int, help="only the first N Kvasir photos (a smoke run)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference draw")
@@ -279,7 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; 1 torch thread")
     output = args.work / "p2sam_result.json"
     results = json.loads(output.read_text()) if output.exists() else {}
-    for section in args.sections:
+    for section in [] if args.print_only else args.sections:
         work = args.ct_work if section == "ct" else args.kvasir_work
         if work is None:
             print(f"{section}: skipped (give --{'ct' if section == 'ct' else 'kvasir'}_work)")

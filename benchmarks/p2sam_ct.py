@@ -26,7 +26,7 @@ from samseg.adaptation.volume import VolumeSettings, encode_slices, single_view
 from samseg.evaluation.metrics import dice
 from samseg.inference import SlicePredictor
 from samseg.inference.prompted_prediction import PromptableModel
-from samseg.io import reader_writer_for
+from samseg.io import reader_writer_for, write_json
 from samseg.preprocessing import preprocess_case
 
 FOLLOW_UP = {
@@ -140,8 +140,10 @@ def adapt_ct(
             folder = work / mode.replace(" ", "_").replace(".", "") / identifier
             slices = sitk.ReadImage(str(image)).GetSize()[2]
             start = time.perf_counter()
+            network.records.clear()
             predictor.predict_to_files({identifier: [image]}, folder)
             seconds = time.perf_counter() - start
+            write_json({"slices": network.records}, folder / "prompt_records.json")
             ending = model.description.file_ending
             mode_result[identifier] = {
                 **scores(folder / f"{identifier}{ending}", label, classes),
