@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from samseg.models.pgsam import ClassDescriptions
+from samseg.models.pgsam.random_clip import write_random_clip
 
 SHAPES_DATASET = "Dataset044_Shapes"
 CLIP_LENGTH = 24
@@ -34,41 +34,8 @@ def _one_thread_per_test(one_torch_thread: None) -> None:
 
 
 def save_tiny_clip(folder: Path, seed: int = 0) -> Path:
-    """Save a random 2-layer CLIP text model (width 32, projection 16) and a character-level
-    CLIP tokenizer (byte-level alphabet, no merges) to ``folder``."""
-    from tokenizers import pre_tokenizers
-    from transformers import CLIPTextConfig, CLIPTextModelWithProjection, CLIPTokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
-    vocabulary = {c: i for i, c in enumerate([*alphabet, *(c + "</w>" for c in alphabet)])}
-    for special in ("<|startoftext|>", "<|endoftext|>"):
-        vocabulary[special] = len(vocabulary)
-    (folder / "vocab.json").write_text(json.dumps(vocabulary))
-    (folder / "merges.txt").write_text("#version: 0.2\n")
-    tokenizer = CLIPTokenizer(
-        vocab=str(folder / "vocab.json"),
-        merges=str(folder / "merges.txt"),
-        model_max_length=CLIP_LENGTH,
-    )
-    config = CLIPTextConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        max_position_embeddings=CLIP_LENGTH,
-        projection_dim=16,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(seed)
-    CLIPTextModelWithProjection(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    for name in ("vocab.json", "merges.txt"):
-        (folder / name).unlink()
-    return folder
+    """A random 2-layer CLIP text model (width 32, projection 16, 24 tokens) in ``folder``."""
+    return write_random_clip(folder, max_length=CLIP_LENGTH, seed=seed)
 
 
 @pytest.fixture(scope="session")
