@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from samseg.errors import SamsegConfigError
 from samseg.inference.model_loading import load_trained_network
 from samseg.models.promise import ProMISeNetwork
 from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_BEST, CHECKPOINT_FINAL, load_checkpoint
+from samseg.training.distributed import DistributedContext
 from samseg.training.loop import validation_epoch
 from samseg.training.promise import PADDING_LABEL, ProMISeLoss, label_points
 from samseg.training.registry import trainer_class
@@ -58,7 +60,7 @@ def roots(promise_roots, tmp_path):
         yield found
 
 
-def make(roots: dict, cls, **attributes):
+def make(roots: dict, cls, distributed: DistributedContext | None = None, **attributes):
     plans = Plans.load(roots["preprocessed"] / DATASET / "samsegPlans.json")
     cls = type(cls.__name__, (cls,), {**SMALL, **attributes})
     return cls(
@@ -67,6 +69,7 @@ def make(roots: dict, cls, **attributes):
         fold=0,
         device=torch.device("cpu"),
         sam_checkpoint="none",
+        distributed=distributed,
         show_progress=False,
     )
 
@@ -211,6 +214,8 @@ def test_the_fixed_names_are_registered_and_take_litemedsam(roots):
         assert trainer.network_spec.model_type == "litemedsam"
         if cls.apm is not None:
             assert trainer.network_spec.settings.blocks == (3, 9, 11)
+    with pytest.raises(SamsegConfigError, match="expected one rank"):
+        make(roots, ProMISeTrainer, distributed=DistributedContext(world_size=2))
     baseline = make(roots, trainer_class("ProMISeBinaryPerClassTrainer"))
     assert baseline.network_spec.settings.heads == 2
     assert baseline.network_spec.settings.presence_head
