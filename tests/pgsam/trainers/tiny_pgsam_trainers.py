@@ -10,15 +10,17 @@ from samseg.training.trainers.pgsam import PGSAMDecoderOnlyTrainer, PGSAMTrainer
 
 
 class TinyPGSAMTrainer(PGSAMTrainer):
-    """PGSAMTrainer's network on vit_tiny, 60 steps of batch 4."""
+    """PGSAMTrainer's network on vit_tiny, 80 steps of batch 4, every sample with
+    foreground."""
 
     num_epochs = 1
-    num_iterations_per_epoch = 100
+    num_iterations_per_epoch = 80
     num_val_iterations_per_epoch = 1
     save_every = 1
     batch_size = 4
     warmup_iterations = 5
-    initial_lr = 4e-3
+    initial_lr = 2e-3
+    foreground_oversampling = 1.0
     weight_decay = 0.01
     num_workers = 0
     augmentation = AugmentationSettings.none()
