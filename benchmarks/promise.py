@@ -151,8 +151,11 @@ def write_raw(dataset: str, work: Path, env: dict[str, str], args: argparse.Name
 
 
 def foreground_dice(summary_file: Path) -> float:
-    """The foreground mean Dice of a ``summary.json``."""
-    return float(json.loads(summary_file.read_text())["foreground_mean"]["Dice"])
+    """The foreground mean Dice of a ``summary.json`` over the classes it defines (a class
+    absent from both reference and prediction of every case has no Dice)."""
+    summary = json.loads(summary_file.read_text())
+    means = summary.get("foreground_mean_of_defined_classes", summary["foreground_mean"])
+    return float(means["Dice"])
 
 
 def log_numbers(stdout: Path) -> dict[str, float]:
@@ -160,7 +163,7 @@ def log_numbers(stdout: Path) -> dict[str, float]:
     text = stdout.read_text()
     total = re.findall(r"^total\s+([\d,]+)\s+([\d,]+)", text, flags=re.MULTILINE)
     dice = re.findall(r"pseudo Dice \[([^\]]*)\]", text)
-    values = [float(v) for v in dice[-1].split(",")] if dice else []
+    values = [float(v) for v in dice[-1].split(",") if v.strip() != "nan"] if dice else []
     return {
         "trainable": float(total[-1][0].replace(",", "")) if total else float("nan"),
         "pseudo_dice": sum(values) / len(values) if values else float("nan"),
@@ -230,8 +233,8 @@ def print_table(result: dict, args: argparse.Namespace) -> None:
     """One row per method."""
     print(
         f"\n{result['dataset']}: LiteMedSAM frozen unless fine-tuned; {args.iterations} "
-        f"iterations of batch {args.batch}, ProMISe lr {args.promise_lr:g}; Dice = foreground "
-        "mean; fold 0 validation selects checkpoint_best"
+        f"iterations of batch {args.batch}, ProMISe lr {args.promise_lr:g}; Dice = mean over "
+        "the foreground classes it defines; fold 0 validation selects checkpoint_best"
     )
     header = ("method", "trainable", "s/it", "val final", "val best", "val pseudo", "test best")
     print(f"{header[0]:20s}" + "".join(f"{h:>12s}" for h in header[1:]))
