@@ -8,6 +8,7 @@ import torch
 
 from samseg.inference.model_loading import load_trained_network
 from samseg.inference.network import as_slice_network
+from samseg.inference.pgsam_heatmaps import HeatmapRecorder
 from samseg.models.checkpoint_format import stamped_content
 from samseg.models.pgsam import PGSAMNetworkSpec, PGSAMOptions, PGSAMSegmenter
 from samseg.models.pgsam.heatmaps import write_heatmap_overlays
@@ -123,3 +124,5 @@ def test_heatmap_overlays_are_written_per_class(tmp_path) -> None:
 
     with Image.open(files[1]) as picture:
         assert picture.size == (64, 64) and picture.mode == "RGB"
+    with pytest.raises(ValueError, match="classwise guide, found guide 'released'"):
+        HeatmapRecorder(tiny_network("released"), tmp_path)

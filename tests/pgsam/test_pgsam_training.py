@@ -14,6 +14,9 @@ import pytest
 import torch
 
 from samseg.errors import SamsegConfigError, SamsegInputError
+from samseg.inference.model_loading import load_trained_network
+from samseg.inference.pgsam_heatmaps import HeatmapRecorder
+from samseg.inference.slice_predictor import SlicePredictor
 from samseg.paths import preprocessed_root
 from samseg.plans import Plans
 from samseg.training.checkpoints import CHECKPOINT_FINAL, load_checkpoint, save_checkpoint
@@ -77,7 +80,7 @@ def trained_dice(name: str) -> tuple[dict[str, float], dict[str, float]]:
     return dice[0], dice[1]
 
 
-def test_swapping_two_descriptions_swaps_the_masks(shapes, monkeypatch) -> None:
+def test_swapping_two_descriptions_swaps_the_masks(shapes, monkeypatch, tmp_path) -> None:
     trainer = make_trainer("TinyPGSAMTrainer")
     trainer.initialize()
     trainer.run_training()
@@ -92,6 +95,22 @@ def test_swapping_two_descriptions_swaps_the_masks(shapes, monkeypatch) -> None:
     save_checkpoint(checkpoint, trainer.output_folder / SWAPPED)
     text = trainer.perform_validation(CHECKPOINT_FINAL).mean
     swapped = trainer.perform_validation(SWAPPED).mean
+    recorder = HeatmapRecorder(
+        load_trained_network(trainer.output_folder / CHECKPOINT_FINAL), tmp_path / "maps", {2}
+    )
+    predictor = SlicePredictor(
+        [recorder],
+        trainer.plans,
+        "2d_64",
+        trainer.description,
+        use_mirroring=False,
+        show_progress=False,
+    )
+    case = trainer.val_ids[0]
+    predictor.predict_case([shapes["raw"] / SHAPES_DATASET / "imagesTr" / f"{case}_0000.nii.gz"])
+    names = SHAPE_DESCRIPTIONS.names
+    expected = [f"{case}_slice002_r0_c0_{name}.png" for name in names]
+    assert [path.name for path in recorder.written] == expected
     for value in ("1", "2"):
         dice = text[value]["Dice"]
         assert dice > 0.35, text
