@@ -16,7 +16,7 @@ eight descriptions apart but carry **no language knowledge**, so "classwise" the
 architecture with distinct fixed class vectors, not the value of medical text. The real
 comparison needs a CLIP checkpoint; ``pgsam_synapse_gpu.py`` runs it on Synapse.
 
-    python benchmarks/pgsam.py --iterations 200 --batch 4
+    python benchmarks/pgsam.py --iterations 200 --batch 4 --heatmaps pgsam_heatmaps
     python benchmarks/pgsam.py --iterations 2 --batch 2 --epochs 1   # smoke run
 """
 
@@ -174,6 +174,30 @@ def run_method(
     }
 
 
+def write_heatmaps(args: argparse.Namespace, work: Path) -> list[Path]:
+    """The classwise model's per-organ heatmaps of the slab's middle slice, as PNG files in
+    ``args.heatmaps`` (``samseg.inference.pgsam_heatmaps``)."""
+    from samseg.inference.model_loading import ModelFolder, load_trained_network
+    from samseg.inference.pgsam_heatmaps import HeatmapRecorder
+    from samseg.inference.slice_predictor import SlicePredictor
+
+    name = f"Bench{METHODS['classwise']}__{SAMSEG_PLANS}__{SAMSEG_CONFIGURATION}"
+    model = ModelFolder.open(work / "samseg" / "results" / DATASET / name)
+    network = load_trained_network(model.folder / "fold_all" / "checkpoint_final.pth")
+    recorder = HeatmapRecorder(network, args.heatmaps, {args.slab_width // 2})
+    predictor = SlicePredictor(
+        [recorder],
+        model.plans,
+        model.configuration,
+        model.description,
+        use_mirroring=False,
+        show_progress=False,
+    )
+    images = sorted((work / "raw" / DATASET / "imagesTs").iterdir())
+    predictor.predict_case(images[:1])
+    return recorder.written
+
+
 def print_table(rows: list[dict], labels: dict[str, int], metric: str) -> None:
     """One row per method: ``metric`` per organ and its mean, parameters, s/iteration."""
     names = {str(value): name for name, value in labels.items() if value != 0}
@@ -206,6 +230,9 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--samseg-venv", type=Path, default=REPO / ".venv")
     parser.add_argument("--work-dir", type=Path, help="keep everything here (a new folder)")
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--heatmaps", type=Path, help="write the classwise model's slab-centre heatmaps here"
+    )
     args = parser.parse_args(argv)
     args.methods = args.methods.split(",")
     if not set(args.methods) <= set(METHODS):
@@ -236,7 +263,11 @@ def run(args: argparse.Namespace, work: Path) -> list[dict]:
     command = [require(args.samseg_venv / "bin" / "samseg_plan_and_preprocess")]
     command += ["-d", DATASET_ID, "-np", 1, "-pl", "LiteMedSAMPlanner"]
     timed("samseg_preprocess", command, env, work / "logs")
-    return [run_method(method, args, work, env) for method in args.methods]
+    rows = [run_method(method, args, work, env) for method in args.methods]
+    if args.heatmaps and "classwise" in args.methods:
+        written = write_heatmaps(args, work)
+        print(f"{len(written)} heatmap overlays in {args.heatmaps}", file=sys.stderr)
+    return rows
 
 
 def main(argv: Sequence[str] | None = None) -> int:
