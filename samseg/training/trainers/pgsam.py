@@ -130,10 +130,13 @@ class PGSAMTrainer(SAMTrainer):
         )
 
     def build_network(self, checkpoint: Path | None) -> nn.Module:
-        """The PG-SAM network with SAM's weights from ``checkpoint``, text embeddings set."""
+        """The PG-SAM network with SAM's weights from ``checkpoint``, text embeddings set
+        (a text encoder with LoRA goes to the training device)."""
         network = self.network_spec.build_from(checkpoint, precision=self.mixed.precision)
         if self.text.embeddings is not None:
             network.text_prior.set_embeddings(self.text.embeddings)
+        if self.text.settings.text_lora_rank:
+            self.text.encoder.to(self.device)
         return network
 
     def build_loss(self) -> nn.Module:
@@ -163,7 +166,6 @@ class PGSAMTrainer(SAMTrainer):
         if self.text.encoder is not None:
             text = [p for p in self.text.encoder.parameters() if p.requires_grad]
             if text:
-                self.text.encoder.to(self.device)
                 groups.append({"params": text})
         return groups
 
