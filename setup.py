@@ -13,6 +13,7 @@ CONSOLE_SCRIPTS = {
     "samseg_convert_image_folder": "samseg.cli.convert_image_folder:main",
     "samseg_evaluate": "samseg.cli.evaluate:main",
     "samseg_evaluate_prompts": "samseg.cli.evaluate_prompts:main",
+    "samseg_pgsam_embed_text": "samseg.cli.pgsam_embed_text:main",
     "samseg_predict": "samseg.cli.predict:main",
     "samseg_train": "samseg.cli.train:main",
 }

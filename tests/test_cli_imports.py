@@ -19,6 +19,7 @@ CLI_MODULES = (
     "evaluate",
     "evaluate_prompts",
     "make_demo_dataset",
+    "pgsam_embed_text",
     "plan_and_preprocess",
     "predict",
     "train",
