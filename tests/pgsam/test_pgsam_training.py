@@ -85,14 +85,20 @@ def test_swapping_two_descriptions_swaps_the_masks(shapes, monkeypatch, tmp_path
     trainer.initialize()
     trainer.run_training()
     assert "text source {'source': 'clip'" in trainer.log.path.read_text()
-    # Prediction needs no text encoder: the embeddings live in the checkpoint.
-    shutil.rmtree(shapes["clip"])
-    monkeypatch.delenv(TEXT_SETTINGS_VARIABLE)
     checkpoint = load_checkpoint(trainer.output_folder / CHECKPOINT_FINAL)
     embeddings = checkpoint["network_weights"][EMBEDDINGS]
     assert torch.allclose(embeddings, trainer.text.embeddings)
-    checkpoint["network_weights"][EMBEDDINGS] = embeddings[[0, 2, 1]]
+    # Box described as the disc and the disc as the box, embedded by the same encoder.
+    with torch.no_grad():
+        swapped_text = trainer.text.encoder(
+            trainer.text.descriptions.permuted([0, 2, 1]).descriptions
+        )
+    assert torch.allclose(swapped_text, embeddings[[0, 2, 1]], atol=1e-5)
+    checkpoint["network_weights"][EMBEDDINGS] = swapped_text
     save_checkpoint(checkpoint, trainer.output_folder / SWAPPED)
+    # Prediction needs no text encoder: the embeddings live in the checkpoint.
+    shutil.rmtree(shapes["clip"])
+    monkeypatch.delenv(TEXT_SETTINGS_VARIABLE)
     text = trainer.perform_validation(CHECKPOINT_FINAL).mean
     swapped = trainer.perform_validation(SWAPPED).mean
     recorder = HeatmapRecorder(
