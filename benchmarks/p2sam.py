@@ -42,7 +42,8 @@ from p2sam_ct import FOLLOW_UP, adapt_ct, simulate_follow_up
 from p2sam_photos import PARTS, encode_photos, one_shot, same_encoder, summarise
 from plan_and_preprocess import cpu_model, require, run_checked
 
-from samseg.adaptation import VolumeSettings
+from samseg.adaptation import PRESENCE_TESTS, VolumeSettings
+from samseg.adaptation.vocabulary import PRESENCE_SCORES
 from samseg.inference.prompted_prediction import (
     PromptableModel,
     load_promptable_model_folder,
@@ -196,15 +197,17 @@ def ct(args: argparse.Namespace) -> dict:
             follow_up / "labels" / "abd_001_followup.nii.gz",
         ),
     }
-    volume = VolumeSettings(presence=args.presence)
+    volume = VolumeSettings(presence=args.presence, presence_score=args.presence_score)
+    presence = "always" if args.presence == "always" else f"calibrated {args.presence_score}"
     results = {}
     for backbone, model in backbones(args.ct_work, "ct").items():
         if args.backbones and backbone not in args.backbones:
             continue
-        folder = args.work / "ct" / backbone.replace(" ", "_")
-        results[backbone] = adapt_ct(model, references, targets, folder, volume)
-        print(f"{backbone}: done", file=sys.stderr, flush=True)
-    return {"follow_up": FOLLOW_UP, "presence": args.presence, "backbones": results}
+        folder = args.work / "ct" / f"{backbone}_{presence}".replace(" ", "_")
+        key = f"{backbone}, presence {presence}"
+        results[key] = adapt_ct(model, references, targets, folder, volume)
+        print(f"{key}: done", file=sys.stderr, flush=True)
+    return {"follow_up": FOLLOW_UP, "backbones": results}
 
 
 def photo_table(title: str, results: dict, metric: int) -> None:
@@ -251,7 +254,7 @@ def ct_table(result: dict, names: dict[int, str]) -> None:
     """Dice per organ, presence precision / recall, seconds per slice."""
     for backbone, backbone_result in result["backbones"].items():
         classes = backbone_result["classes"]
-        print(f"\n### CT, {backbone} (presence {result['presence']})\n")
+        print(f"\n### CT, {backbone}\n")
         print(
             "| mode | target | "
             + " | ".join(names[c] for c in classes)
@@ -294,7 +297,8 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--backbones", nargs="+", help="CT: only these backbones (results merge into the JSON)"
     )
-    parser.add_argument("--presence", choices=("calibrated", "always"), default="calibrated")
+    parser.add_argument("--presence", choices=PRESENCE_TESTS, default="calibrated")
+    parser.add_argument("--presence_score", choices=PRESENCE_SCORES, default="area")
     return parser.parse_args(argv)
 
 
