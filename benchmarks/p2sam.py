@@ -42,8 +42,8 @@ from p2sam_ct import FOLLOW_UP, adapt_ct, simulate_follow_up
 from p2sam_photos import PARTS, encode_photos, one_shot, same_encoder, summarise
 from plan_and_preprocess import cpu_model, require, run_checked
 
-from samseg.adaptation import PRESENCE_TESTS, VolumeSettings
-from samseg.adaptation.vocabulary import PRESENCE_SCORES
+from samseg.adaptation import VolumeSettings
+from samseg.adaptation.vocabulary import PRESENCE_SCORES, PRESENCE_TESTS
 from samseg.inference.prompted_prediction import (
     PromptableModel,
     load_promptable_model_folder,
