@@ -39,7 +39,14 @@ from pathlib import Path
 import torch
 from interactive_finetuning import CONFIGURATION, DATASETS, PLANS, TRAINER, resize_whole_slices
 from p2sam_ct import FOLLOW_UP, adapt_ct, simulate_follow_up
-from p2sam_photos import PARTS, encode_photos, one_shot, same_encoder, summarise
+from p2sam_photos import (
+    PARTS,
+    encode_photos,
+    interleaved_timing,
+    one_shot,
+    same_encoder,
+    summarise,
+)
 from plan_and_preprocess import cpu_model, require, run_checked
 
 from samseg.adaptation import VolumeSettings
@@ -116,6 +123,21 @@ def kvasir(args: argparse.Namespace) -> dict:
         cases = dict(list(cases.items())[: args.targets])
     references = random.Random(args.seed).sample(sorted(cases), args.references)
     return run_photos(models, {"kvasir": (cases, references)}, "background_parts")
+
+
+def timing(args: argparse.Namespace) -> dict:
+    """Encoder and adaptor seconds per target, interleaved, on ``--timing_targets`` Kvasir
+    test photos with the first drawn reference, per backbone."""
+    models = backbones(args.kvasir_work, "kvasir")
+    number, name = DATASETS["kvasir"]
+    cases = photo_cases(args.kvasir_work / "raw" / f"Dataset{number}_{name}", "Ts")
+    reference = random.Random(args.seed).sample(sorted(cases), 1)[0]
+    chosen = [reference, *[c for c in sorted(cases) if c != reference][: args.timing_targets]]
+    subset = {c: cases[c] for c in chosen}
+    return {
+        backbone: interleaved_timing(model, subset, reference, "background_parts")
+        for backbone, model in models.items()
+    }
 
 
 def perseg(args: argparse.Namespace) -> dict:
@@ -212,7 +234,8 @@ def ct(args: argparse.Namespace) -> dict:
 
 def photo_table(title: str, results: dict, metric: int) -> None:
     """Per backbone: PerSAM, then per part count n the fixed-n and retrieval-over-1..n rows
-    of the point and box chains (mean ± spread); then seconds per target beside the encoder."""
+    of the point and box chains (mean ± spread). (Their seconds are in the JSON; the timing
+    section measures them interleaved with the encoder.)"""
     cell = "{0:.3f} ± {1:.3f}".format
     for name, result in results.items():
         summary = summarise(result, metric)
@@ -230,22 +253,24 @@ def photo_table(title: str, results: dict, metric: int) -> None:
                 for chain in ("P²SAM points", "box variant")
             ]
             print(f"| {n} | " + " | ".join(cells) + " |")
-    print(f"\n### {title.split(',')[0]}: seconds per target (the adaptor on the encoded target)\n")
-    names = list(results)
+
+
+def timing_table(result: dict) -> None:
+    """Interleaved seconds per target and the ratio to the encoder, per backbone."""
+    names = list(result)
+    print("\n### Seconds per Kvasir target, interleaved (ratio to the encoder)\n")
     print("| | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
-    print("| encoder | " + " | ".join(f"{results[n]['encoder_seconds']:.2f}" for n in names) + " |")
     labels = {
+        "encoder": "encoder",
         "persam": "PerSAM",
         "fixed3": "fixed n=3 (1 candidate)",
         "parts": f"retrieval {PARTS} x 1 points",
         "box": f"retrieval {PARTS} box",
     }
-    for mode, label in labels.items():
+    for key, label in labels.items():
         cells = [
-            f"{results[n]['seconds'][mode]:.2f} "
-            f"({results[n]['seconds'][mode] / results[n]['encoder_seconds']:.2f}x)"
-            for n in names
+            f"{result[n][key]:.2f} ({result[n][key] / result[n]['encoder']:.2f}x)" for n in names
         ]
         print(f"| {label} | " + " | ".join(cells) + " |")
 
@@ -285,7 +310,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=("kvasir", "perseg", "ct"),
+        choices=("kvasir", "perseg", "ct", "timing"),
         default=["kvasir", "perseg", "ct"],
     )
     parser.add_argument(
@@ -293,6 +318,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--references", type=int, default=3, help="Kvasir reference photos")
     parser.add_argument("--targets", type=int, help="only the first N Kvasir photos (a smoke run)")
+    parser.add_argument("--timing_targets", type=int, default=10, help="photos timed")
     parser.add_argument("--seed", type=int, default=0, help="seed of the reference draw")
     parser.add_argument(
         "--backbones", nargs="+", help="CT: only these backbones (results merge into the JSON)"
@@ -314,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if work is None:
             print(f"{section}: skipped (give --{'ct' if section == 'ct' else 'kvasir'}_work)")
             continue
-        result = {"kvasir": kvasir, "perseg": perseg, "ct": ct}[section](args)
+        result = {"kvasir": kvasir, "perseg": perseg, "ct": ct, "timing": timing}[section](args)
         if section == "ct" and "ct" in results:
             result["backbones"] = {**results["ct"]["backbones"], **result["backbones"]}
         results[section] = result
@@ -324,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         photo_table("Kvasir one-shot, mean Dice (± spread over references)", results["kvasir"], 0)
     if "perseg" in results:
         photo_table("PerSeg examples, mIoU (± spread over objects)", results["perseg"], 1)
+    if "timing" in results:
+        timing_table(results["timing"])
     if "ct" in results:
         labels = json.loads(
             (args.ct_work / "raw" / "Dataset951_AbdomenCTInteractive" / "dataset.json").read_text()

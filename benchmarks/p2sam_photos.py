@@ -203,3 +203,24 @@ def summarise(result: dict, metric: int) -> dict[str, tuple[float, float]]:
         spread = statistics.stdev(values) if len(values) > 1 else 0.0
         summary[row] = (statistics.fmean(values), spread)
     return summary
+
+
+def interleaved_timing(
+    model: PromptableModel, cases: dict[str, tuple[Path, Path]], reference: str, negatives: str
+) -> dict[str, float]:
+    """Mean seconds per target of the encoder and of each timed setting, measured one right
+    after the other on every target (a shared machine's load then hits all alike)."""
+    network = model.networks[0]
+    source = encode_photos(model, {reference: cases[reference]})[0]
+    adaptors = prepared_adaptors(network, source, negatives)
+    seconds: dict[str, list[float]] = {"encoder": []}
+    for identifier, files in cases.items():
+        if identifier == reference:
+            continue
+        target = encode_photos(model, {identifier: files})[0]
+        seconds["encoder"].append(target.encoder_seconds)
+        for name, adaptor in adaptors.items():
+            start = time.perf_counter()
+            adaptor.segment(target.embedding, target.valid)
+            seconds.setdefault(name, []).append(time.perf_counter() - start)
+    return {name: statistics.fmean(values) for name, values in seconds.items()}
