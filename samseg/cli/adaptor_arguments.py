@@ -1,8 +1,9 @@
 """The P²SAM / PerSAM adaptor's flags, declared once for ``samseg_adapt`` and ``samseg_predict``.
 
 ``--mode --positive_parts --negative_parts --negatives --prompt_type --pooling --presence
---presence_score --save_prompts --save_overlays``: their declaration, their check and the settings they make
-(``samseg.adaptation.AdaptorSettings`` and ``VolumeSettings``, imported only when built).
+--presence_score --save_prompts --save_overlays``: their declaration, their check and the
+settings they make (``samseg.adaptation.AdaptorSettings`` and ``VolumeSettings``, imported
+only when built).
 """
 
 from __future__ import annotations
