@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from samseg.dataset import DatasetDescription
+from samseg.errors import SamsegConfigError
 from samseg.evaluation import EvaluationSummary, format_table
 from samseg.io import write_json
 from samseg.models import LoraSettings, format_parameter_table
@@ -218,6 +219,18 @@ class SAMTrainer(TrainerSeams):
         self.log.log(format_parameter_table(counts))
         if self.cache is not None:
             self.log.log(self.cache.description(self.augmentation))
+
+    def require_one_rank(self, why: str) -> None:
+        """Refuse distributed training for a trainer whose passes bypass DDP's forward.
+
+        Raises:
+            SamsegConfigError: more than one rank, naming the trainer and ``why``.
+        """
+        if self.distributed.world_size > 1:
+            raise SamsegConfigError(
+                f"{type(self).__name__}: expected one rank, found --num_gpus "
+                f"{self.distributed.world_size} ({why})"
+            )
 
     @property
     def rank_batch_size(self) -> int:

@@ -23,7 +23,6 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from samseg.errors import SamsegConfigError
 from samseg.evaluation import EvaluationSummary
 from samseg.models import LoraSettings, apply_freezing
 from samseg.models.freezing import ParameterCount, count_parameters
@@ -88,11 +87,7 @@ class SAMInteractiveTrainer(SAMTrainer):
             SamsegConfigError: several ranks (the prompted passes bypass DDP's forward).
         """
         super().__init__(**kwargs)
-        if self.distributed.world_size > 1:
-            raise SamsegConfigError(
-                f"{type(self).__name__}: expected one rank, found --num_gpus "
-                f"{self.distributed.world_size} (interactive training runs on one device)"
-            )
+        self.require_one_rank("interactive training runs on one device")
         self.network_spec = replace(self.network_spec, promptable_only=True)
         self.interaction_generator = torch.Generator().manual_seed(self.seed)
         self.first_prompt_probabilities = self.interaction.first_prompt_probabilities(

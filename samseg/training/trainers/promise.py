@@ -22,7 +22,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from samseg.errors import SamsegConfigError
 from samseg.models import build_sam
 from samseg.models.freezing import ParameterCount, count_parameters
 from samseg.models.promise import ProMISeNetwork, ProMISeSettings, ProMISeSpec, apm_blocks
@@ -91,11 +90,7 @@ class ProMISeTrainer(SAMTrainer):
             SamsegConfigError: several ranks (the ProMISe passes bypass DDP's forward).
         """
         super().__init__(**kwargs)
-        if self.distributed.world_size > 1:
-            raise SamsegConfigError(
-                f"{type(self).__name__}: expected one rank, found --num_gpus "
-                f"{self.distributed.world_size} (ProMISe trains on one device)"
-            )
+        self.require_one_rank("ProMISe trains on one device")
         self.network_spec = ProMISeSpec(self.network_spec, self.promise_settings())
         if self.embedding_cache is not None:
             self.embedding_cache = replace(
