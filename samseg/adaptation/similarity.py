@@ -1,14 +1,16 @@
 """Cosine-similarity maps of part prototypes on a target image, and the points they give.
 
-All maps of a target come from one matrix product: the stacked prototypes (P, 256) times the
-target's L2-normalised tokens (256, G*G), in float64: a prototype's map then does not depend
-on which prototypes are stacked with it (float32 products round differently with the stack's
-size, which moved argmax points on flat maps by a pixel), so a retrieval candidate is exactly
-the ``fixed`` mode's result with its counts. They are upsampled as the official code does before
-any argmax: x4 bilinear to the low-resolution logit side 4G, then bilinear to the input side S
-(one step when 4G = S, as for LiteMedSAM); bilinear never samples a grid node, so an argmax on
-the token grid would pick other points. Points are (x, y) pixels of the S x S network input,
-chosen inside the image (padding excluded).
+Each prototype's map is computed on its own, in float64: its vector-matrix product with the
+target's L2-normalised tokens (256, G*G) and its upsampling. A prototype's map then does not
+depend on which prototypes are computed with it, so a retrieval candidate is exactly the
+``fixed`` mode's result with its counts. (Stacked, the product and the upsampling round
+differently with the stack's size, in float32 everywhere and in float64 with MKL on AVX-512
+CPUs; on the plateaus that upsampling makes at the borders that moved argmax points by
+pixels.) The maps are upsampled as the official code does before any argmax: x4 bilinear to
+the low-resolution logit side 4G, then bilinear to the input side S (one step when 4G = S, as
+for LiteMedSAM); bilinear never samples a grid node, so an argmax on the token grid would pick
+other points. Points are (x, y) pixels of the S x S network input, chosen inside the image
+(padding excluded).
 """
 
 from __future__ import annotations
@@ -29,11 +31,14 @@ def similarity_maps(
     """
     grid = target_embedding.shape[-1]
     tokens = F.normalize(target_embedding.flatten(1).double(), dim=0)
-    maps = (prototypes.to(tokens) @ tokens).view(1, -1, grid, grid)
-    maps = F.interpolate(maps, scale_factor=4, mode="bilinear", align_corners=False)
-    if maps.shape[-1] != input_size:
-        maps = F.interpolate(maps, size=(input_size, input_size), mode="bilinear")
-    return maps[0]
+    maps = []
+    for prototype in prototypes.to(tokens):
+        one = (prototype @ tokens).view(1, 1, grid, grid)
+        one = F.interpolate(one, scale_factor=4, mode="bilinear", align_corners=False)
+        if one.shape[-1] != input_size:
+            one = F.interpolate(one, size=(input_size, input_size), mode="bilinear")
+        maps.append(one[0, 0])
+    return torch.stack(maps)
 
 
 def extreme_points(maps: torch.Tensor, valid: torch.Tensor, *, largest: bool) -> torch.Tensor:
