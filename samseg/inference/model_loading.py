@@ -32,7 +32,7 @@ from samseg.models.checkpoint_format import (
     read_samseg_checkpoint,
 )
 from samseg.models.network_kinds import build_network
-from samseg.models.segmenter import SamSegmenter
+from samseg.models.promptable import PromptableNetwork
 from samseg.plans import Plans
 
 DEFAULT_FOLDS = (0, 1, 2, 3, 4)
@@ -232,13 +232,14 @@ def load_model_networks(
         folds: folds to load; ``None``: :meth:`ModelFolder.default_folds`.
         checkpoint_name: the checkpoint file of each fold.
         prompted: the networks will be prompted (``samseg_predict --prompts``): any
-            SamSegmenter kind is accepted, ``promptable_sam`` included; otherwise a
+            promptable kind is accepted (``samseg.models.promptable``: SamSegmenters,
+            ``promptable_sam`` included, and ProMISe); otherwise a
             ``promptable_sam`` checkpoint (its class head is untrained) is refused.
 
     Raises:
         SamsegInputError: what :meth:`ModelFolder.open` and :meth:`ModelFolder.checkpoints`
             raise, a checkpoint that does not fit the plans, a prompts-only checkpoint without
-            ``prompted``, or (``prompted``) a network that is not a SamSegmenter; each
+            ``prompted``, or (``prompted``) a network that is not promptable; each
             message names the checkpoint file.
     """
     model = ModelFolder.open(folder)
@@ -254,10 +255,10 @@ def load_model_networks(
                 "box|point|points:N|clicks:N and --prompt_labels DIR"
             )
         network = network_from_checkpoint(checkpoint)
-        if prompted and not isinstance(network, SamSegmenter):
+        if prompted and not isinstance(network, PromptableNetwork):
             raise SamsegInputError(
-                f"{path}: expected a promptable SAM network (a SamSegmenter) for prompted "
-                f"prediction, found kind {checkpoint.network.kind!r}"
+                f"{path}: expected a promptable SAM network (a SamSegmenter or ProMISe) for "
+                f"prompted prediction, found kind {checkpoint.network.kind!r}"
             )
         if prompted:
             check_input_size(network, model.plans, model.configuration, str(path))

@@ -24,7 +24,7 @@ from torch import nn
 from samseg.errors import SamsegInputError
 from samseg.inference.case_context import CaseContext
 from samseg.inference.network import SliceBatch
-from samseg.models.segmenter import SamSegmenter
+from samseg.models.promptable import PromptableNetwork
 from samseg.preprocessing import PreprocessedCase
 from samseg.preprocessing.storage import StoredCase
 from samseg.prompting import PromptingSettings, PromptMode, decode_prompt_mode
@@ -34,23 +34,24 @@ NOT_PROMPTED_LOGIT = -1.0e4
 
 
 class PromptedNetwork(nn.Module):
-    """A SamSegmenter prompted per view and class from the case's prompt label.
+    """A promptable network prompted per view and class from the case's prompt label.
 
     It computes in fp32, or in bf16 when called under autocast (the predictor's ``bf16``
-    precision); the SamSegmenter's own ``precision`` is restored after every call.
+    precision); the network's own ``precision`` is restored after every call.
     """
 
     def __init__(
         self,
-        network: SamSegmenter,
+        network: PromptableNetwork,
         num_classes: int,
         mode: PromptMode,
         settings: PromptingSettings | None = None,
     ) -> None:
         """
         Args:
-            network: any SamSegmenter (its promptable interface is used, never its class
-                head); not copied.
+            network: a SamSegmenter or ProMISe network (``samseg.models.promptable``: its
+                promptable interface is used, never its class head; prompt set of class c
+                decoded with ``classes`` c - 1); not copied.
             num_classes: C, the plans' classes, background included; class c is label
                 value c of the prompt label.
             mode: ``box``, ``point``, ``points:N`` or ``clicks:N``.
@@ -122,7 +123,12 @@ class PromptedNetwork(nn.Module):
             needed, position = image_index.unique(return_inverse=True)
             embeddings = self.network.encode(images[needed]).image_embeddings
             steps = decode_prompt_mode(
-                self.network, embeddings[position], targets, self.mode, self.settings
+                self.network,
+                embeddings[position],
+                targets,
+                self.mode,
+                self.settings,
+                classes=class_index - 1,
             )
         finally:
             self.network.precision = own

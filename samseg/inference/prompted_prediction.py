@@ -4,7 +4,8 @@ What ``samseg_predict --prompts MODE --prompt_labels DIR`` runs (documentation/i
 "Prompted prediction"). A promptable network comes from
 
 - a trained model folder (:func:`load_promptable_model_folder`: any SamSegmenter checkpoint,
-  ``promptable_sam`` interactive ones included; several folds are averaged), or
+  ``promptable_sam`` interactive ones included, or a ProMISe one, decoded through each class's
+  IPS tokens; several folds are averaged), or
 - SAM weights not trained on the dataset (:func:`load_sam_for_prompts`: an official SAM /
   MedSAM / LiteMedSAM file, the packaged LiteMedSAM, or random weights for tests), built at a
   preprocessed dataset's configuration.
@@ -37,7 +38,7 @@ from samseg.inference.prompted_network import PromptedNetwork
 from samseg.inference.slice_predictor import PredictedCase, SlicePredictor
 from samseg.models import build_sam
 from samseg.models.pretrained_weights import resolve_sam_checkpoint
-from samseg.models.segmenter import SamSegmenter
+from samseg.models.promptable import PromptableNetwork
 from samseg.paths import preprocessed_dataset_json
 from samseg.plans import Plans
 from samseg.plans_lookup import preprocessed_plans_file
@@ -49,14 +50,14 @@ class PromptableModel:
     """Promptable networks and what they run in.
 
     Attributes:
-        networks: SamSegmenters (one per fold), on the CPU in eval mode.
+        networks: promptable networks (one per fold), on the CPU in eval mode.
         plans: the plans their inputs are preprocessed with.
         configuration: the plans configuration name (``2d_256``).
         description: the dataset.json (labels, file ending, reader).
         source: JSON-able record of where the networks come from.
     """
 
-    networks: tuple[SamSegmenter, ...]
+    networks: tuple[PromptableNetwork, ...]
     plans: Plans
     configuration: str
     description: DatasetDescription
@@ -72,7 +73,7 @@ def load_promptable_model_folder(
 
     Raises:
         SamsegInputError: a missing folder, fold or checkpoint, an unreadable checkpoint, a
-            network that is not a SamSegmenter or whose input size is not the configuration's
+            network that is not promptable or whose input size is not the configuration's
             (each naming the file).
     """
     loaded = load_model_networks(folder, folds, checkpoint_name, prompted=True)

@@ -207,6 +207,7 @@ class SamSegmenter(nn.Module):
         *,
         multimask_output: bool = False,
         mask_token_shift: torch.Tensor | None = None,
+        classes: torch.Tensor | None = None,
     ) -> PromptedMasks:
         """SAM's promptable masks, image i decoded with prompt set i.
 
@@ -216,6 +217,9 @@ class SamSegmenter(nn.Module):
             multimask_output: return SAM's three ambiguity masks instead of the single mask.
             mask_token_shift: (B, 4, 256) added to the decoder's four mask tokens per image
                 (ProMISe's pattern-shifting tokens); ``None``: SAM's decoder as it is.
+            classes: (B,) class index of each prompt set
+                (``samseg.models.promptable.PromptableNetwork``): SAM's decoder is the same
+                for every class, so the masks do not depend on it.
 
         Returns:
             fp32 mask logits (B, M, 4G, 4G) and IoU predictions (B, M), M = 1 or 3.

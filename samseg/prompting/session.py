@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from samseg.models.segmenter import SamSegmenter
+from samseg.models.promptable import PromptableNetwork
 from samseg.prompting.modes import PromptMode
 from samseg.prompting.simulation import (
     corrective_click,
@@ -48,15 +48,17 @@ class PromptingSettings:
 
 
 def _decode(
-    network: SamSegmenter,
+    network: PromptableNetwork,
     embeddings: torch.Tensor,
     points: list[np.ndarray] | None,
     labels: list[np.ndarray] | None,
     boxes: list[np.ndarray] | None,
     mask_inputs: torch.Tensor | None,
     multimask: bool,
+    classes: torch.Tensor | None,
 ) -> torch.Tensor:
-    """(B, 1, 4G, 4G) logits; the prompt lists hold one equally long array per image."""
+    """(B, 1, 4G, 4G) logits; the prompt lists hold one equally long array per image, and
+    ``classes`` (B,) their class indices (``PromptableNetwork``) or ``None``."""
     device = embeddings.device
     point_prompt = None
     if points is not None:
@@ -67,7 +69,12 @@ def _decode(
     if boxes is not None:
         box_prompt = torch.as_tensor(np.stack(boxes), dtype=torch.float32, device=device)
     output = network.predict_with_prompts(
-        embeddings, point_prompt, box_prompt, mask_inputs, multimask_output=multimask
+        embeddings,
+        point_prompt,
+        box_prompt,
+        mask_inputs,
+        multimask_output=multimask,
+        classes=classes,
     )
     if not multimask:
         return output.low_res_logits
@@ -75,17 +82,18 @@ def _decode(
     return output.low_res_logits[torch.arange(len(best), device=device), best][:, None]
 
 
-def _foreground(network: SamSegmenter, low_res_logits: torch.Tensor) -> np.ndarray:
+def _foreground(network: PromptableNetwork, low_res_logits: torch.Tensor) -> np.ndarray:
     """(B, S, S) bool: the logits upsampled to the input size, > 0."""
     return (network.upscale_logits(low_res_logits) > 0)[:, 0].cpu().numpy()
 
 
 def decode_prompt_mode(
-    network: SamSegmenter,
+    network: PromptableNetwork,
     embeddings: torch.Tensor,
     targets: np.ndarray,
     mode: PromptMode,
     settings: PromptingSettings = PromptingSettings(),
+    classes: torch.Tensor | None = None,
 ) -> list[torch.Tensor]:
     """SAM's logits for prompts simulated from ``targets``, after each step of ``mode``.
 
@@ -96,6 +104,8 @@ def decode_prompt_mode(
             hold a pixel (an absent object gets no prompt: leave it out of the batch).
         mode: the prompt mode.
         settings: how prompts are fed.
+        classes: (B,) foreground class index of each target (label value - 1), for a network
+            with per-class decoder state (``samseg.models.promptable``); ``None``: none given.
 
     Returns:
         ``mode.steps`` tensors of (B, 1, 4G, 4G) fp32 low-resolution logits, the state after
@@ -115,11 +125,11 @@ def decode_prompt_mode(
     if empty:
         raise ValueError(f"targets {empty} are empty: an absent object gets no prompt")
     if mode.kind == "clicks":
-        return _corrective_clicks(network, embeddings, targets, mode.count, settings)
+        return _corrective_clicks(network, embeddings, targets, mode.count, settings, classes)
     single_point = mode.kind == "point"
     if mode.kind == "box":
         boxes = [tight_box(target) for target in targets]
-        return [_decode(network, embeddings, None, None, boxes, None, False)]
+        return [_decode(network, embeddings, None, None, boxes, None, False, classes)]
     if single_point:
         points = [farthest_interior_point(target)[None] for target in targets]
     else:
@@ -127,15 +137,16 @@ def decode_prompt_mode(
         points = [random_interior_points(target, mode.count, rng) for target in targets]
     labels = [np.ones(len(p), dtype=np.int64) for p in points]
     multimask = single_point and settings.multimask_single_point
-    return [_decode(network, embeddings, points, labels, None, None, multimask)]
+    return [_decode(network, embeddings, points, labels, None, None, multimask, classes)]
 
 
 def _corrective_clicks(
-    network: SamSegmenter,
+    network: PromptableNetwork,
     embeddings: torch.Tensor,
     targets: np.ndarray,
     count: int,
     settings: PromptingSettings,
+    classes: torch.Tensor | None,
 ) -> list[torch.Tensor]:
     """The logits after each of ``count`` corrective clicks (see the module docstring)."""
     batch = len(targets)
@@ -167,6 +178,7 @@ def _corrective_clicks(
                 None,
                 logits[chosen] if use_mask else None,
                 multimask,
+                None if classes is None else classes[chosen],
             )
             predictions[active] = _foreground(network, logits[chosen])
         history.append(logits)

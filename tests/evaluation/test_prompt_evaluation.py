@@ -58,6 +58,8 @@ class StubPromptable(nn.Module):
         super().__init__()
         self.input_size = input_size
         self.encoded_images = 0
+        self.classes: list[int] = []
+        """The ``classes`` of every prompt set decoded."""
 
     def encode(self, images: torch.Tensor) -> Encoded:
         self.encoded_images += len(images)
@@ -67,8 +69,16 @@ class StubPromptable(nn.Module):
         return low_res_logits
 
     def predict_with_prompts(
-        self, embeddings, points=None, boxes=None, mask_inputs=None, *, multimask_output=False
+        self,
+        embeddings,
+        points=None,
+        boxes=None,
+        mask_inputs=None,
+        *,
+        multimask_output=False,
+        classes=None,
     ) -> Prompted:
+        self.classes += classes.tolist()
         image = F.pixel_shuffle(embeddings, 4)[:, 0]
         batch, size = len(image), image.shape[-1]
         rows = torch.arange(size)[:, None]
@@ -145,6 +155,7 @@ def test_box_is_exact_point_is_a_disc_and_clicks_grow_to_one():
     assert counts["2"].dice()[0] == 1.0 and counts["2"].reference_voxels == 96
     assert counts["3"].reference_voxels == 0 and math.isnan(counts["3"].dice()[0])
     assert network.encoded_images == 3, "each view is encoded once for every mode and click"
+    assert set(network.classes) == {0, 1}, "label c's prompts are decoded as class c - 1"
 
 
 def test_sliding_windows_and_views_without_the_class_keep_the_box_exact():

@@ -31,6 +31,8 @@ class RegionStub(nn.Module):
         self.decoder_batches: list[int] = []
         self.encoded = 0
         self.encoding_precisions: list[str] = []
+        self.classes: list[list[int] | None] = []
+        """The ``classes`` of every decoder call."""
 
     def encode(self, images: torch.Tensor) -> _Encoded:
         self.encoded += len(images)
@@ -39,11 +41,19 @@ class RegionStub(nn.Module):
         return _Encoded(torch.zeros(len(images), 256, grid, grid))
 
     def predict_with_prompts(
-        self, embeddings, points=None, boxes=None, mask_inputs=None, *, multimask_output=False
+        self,
+        embeddings,
+        points=None,
+        boxes=None,
+        mask_inputs=None,
+        *,
+        multimask_output=False,
+        classes=None,
     ) -> PromptedMasks:
         size = self.input_size
         batch = len(embeddings)
         self.decoder_batches.append(batch)
+        self.classes.append(None if classes is None else classes.tolist())
         logits = torch.full((batch, 1, size, size), OUTSIDE)
         for index in range(batch):
             if boxes is not None:

@@ -97,6 +97,10 @@ def test_views_without_any_class_are_not_encoded(tmp_path):
     [network] = predictor.networks
     pairs = sum(len(np.unique(z)) - 1 for z in label)
     assert network.decoded_pairs == pairs == sum(stub.decoder_batches)
+    decoded = [index for call in stub.classes for index in call]
+    for value in (1, 2, 3):
+        slices = sum(bool((z == value).any()) for z in label)
+        assert decoded.count(value - 1) == slices, f"class {value} is decoded as {value - 1}"
 
 
 def test_unprompted_classes_get_a_large_negative_logit_and_background_zero(tmp_path):
@@ -306,3 +310,34 @@ def test_packaged_litemedsam_boxes_segment_the_real_ct_real_data(tmp_path):
     )
     prediction = predictor.predict_case([image_path], "abd").segmentation
     assert dice(label == 5, prediction == 5) > 0.8
+
+
+def test_a_promise_network_is_prompted_through_its_classes_ips_tokens(tmp_path):
+    """ProMISe (SAM frozen + IPS tokens) is promptable: with its pattern embeddings at zero it
+    predicts exactly what its SAM predicts; trained (non-zero) tokens change the masks."""
+    from samseg.models import build_sam
+    from samseg.models.promise import ProMISeSettings, ProMISeSpec
+    from samseg.models.promptable import PromptableNetwork
+    from samseg.models.spec import NetworkSpec
+
+    plans, image_path, _, _ = one_case(tmp_path, slices=3)
+    torch.manual_seed(0)
+    sam = build_sam("vit_tiny", 32, None, num_classes=4)
+    settings = ProMISeSettings(foreground_classes=3, apm=None, blocks=(), pae_hidden=16)
+    spec = ProMISeSpec(NetworkSpec(model_type="vit_tiny", input_size=32, num_classes=4), settings)
+    promise = spec.wrap(sam).eval()
+    assert isinstance(promise, PromptableNetwork)
+
+    def segmentation(network) -> np.ndarray:
+        model = PromptableModel((network,), plans, "2d_32", make_description(plans), {})
+        predictor = PromptedPredictor(
+            model, PromptMode.parse("points:2"), tmp_path / "labels", show_progress=False
+        )
+        return predictor.predict_case([image_path], "case").segmentation
+
+    shifted = segmentation(promise)
+    for head in promise.heads:
+        torch.nn.init.zeros_(head.pae.mlp[-1].weight)
+        torch.nn.init.zeros_(head.pae.mlp[-1].bias)
+    assert np.array_equal(segmentation(promise), segmentation(sam))
+    assert not np.array_equal(shifted, segmentation(sam))

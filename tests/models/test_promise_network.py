@@ -110,7 +110,13 @@ def test_manual_prompts_run_with_the_ips_tokens_and_with_plain_sam(tiny_model, m
     class_one = network.predict_with_prompts(
         embeddings, points, boxes, classes=torch.tensor([1, 1])
     )
-    class_zero = network.predict_with_prompts(embeddings, points, boxes)
+    class_zero = network.predict_with_prompts(
+        embeddings, points, boxes, classes=torch.tensor([0, 0])
+    )
+    with pytest.raises(ValueError, match="give classes"):
+        network.predict_with_prompts(embeddings, points, boxes)
+    with pytest.raises(ValueError, match=r"indices in 0 \.\. 1"):
+        network.predict_with_prompts(embeddings, points, boxes, classes=torch.tensor([0, 2]))
     assert class_one.low_res_logits.shape == (2, 1, SIZE // 4, SIZE // 4)
     assert not torch.allclose(class_one.low_res_logits, plain.low_res_logits)
     assert not torch.allclose(class_one.low_res_logits, class_zero.low_res_logits)

@@ -47,14 +47,18 @@ class FixedMaskNetwork:
 
     def __init__(self) -> None:
         self.calls: list[tuple[int, int, bool]] = []
+        self.classes: list[list[int] | None] = []
         disc = torch.from_numpy(disc_targets(1)[0]).float()
         self.logits = (disc * 2 - 1)[None, None]
 
     def upscale_logits(self, low_res_logits: torch.Tensor) -> torch.Tensor:
         return low_res_logits
 
-    def predict_with_prompts(self, embeddings, points, boxes, mask_inputs, multimask_output):
+    def predict_with_prompts(
+        self, embeddings, points, boxes, mask_inputs, multimask_output, classes
+    ):
         self.calls.append((len(embeddings), points[0].shape[1], mask_inputs is not None))
+        self.classes.append(None if classes is None else classes.tolist())
         batch = len(embeddings)
         return PromptedMasks(self.logits.expand(batch, 1, -1, -1), torch.ones(batch, 1))
 
@@ -71,6 +75,16 @@ def test_clicks_accumulate_and_stop_once_the_prediction_is_right() -> None:
 
 
 @torch.no_grad()
+def test_each_click_decodes_its_targets_with_their_own_classes() -> None:
+    fake = FixedMaskNetwork()
+    embeddings = torch.zeros(2, 256, SIZE // 4, SIZE // 4)
+    classes = torch.tensor([3, 5])
+    decode_prompt_mode(fake, embeddings, disc_targets(2), PromptMode("clicks", 3), classes=classes)
+    assert fake.classes == [[3, 5], [5], [5]], "target 1 alone keeps its class after click 1"
+    decode_prompt_mode(fake, embeddings, disc_targets(2), PromptMode("point"))
+    assert fake.classes[-1] is None
+
+
 def test_the_first_click_is_the_single_point_mode(network) -> None:
     embeddings = network.encode(torch.rand(3, 3, SIZE, SIZE) * 255).image_embeddings
     targets = disc_targets(3)

@@ -21,7 +21,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from samseg.evaluation.labels import EvaluationLabels, class_key, class_mask
+from samseg.evaluation.labels import (
+    EvaluationLabels,
+    LabelOrRegion,
+    class_key,
+    class_mask,
+    class_values,
+)
 from samseg.evaluation.prompts.measures import REFERENCE_STEPS, ClassCounts
 from samseg.evaluation.prompts.settings import ClickEvaluationSettings
 from samseg.inference.tiling import PlaneTiling, ProbabilityAccumulator, Window
@@ -46,7 +52,8 @@ def evaluate_case_prompts(
 
     Args:
         network: a promptable network on ``device`` in eval mode (``input_size``,
-            ``encode``, ``predict_with_prompts``, ``upscale_logits``; a SamSegmenter).
+            ``encode``, ``predict_with_prompts``, ``upscale_logits``: a
+            ``samseg.models.promptable.PromptableNetwork``).
         data: (c, slices, R, C) preprocessed volume, 0-255 (numpy or blosc2).
         label: (slices, R, C) preprocessed label map of the same grid.
         configuration: the plans configuration (input size, tiling, context slices).
@@ -140,7 +147,7 @@ class _SliceGroupEvaluator:
                 continue
             targets = class_mask(view_labels.numpy(), cls)
             probabilities = self._probabilities(
-                embeddings, targets, positions, tile_windows, len(centers)
+                embeddings, targets, positions, tile_windows, len(centers), _prompt_class(cls)
             )
             predicted = probabilities.cpu().numpy() > 0.5
             if valid is not None:
@@ -160,9 +167,11 @@ class _SliceGroupEvaluator:
         positions: list[int],
         windows: tuple[Window | None, ...],
         num_slices: int,
+        class_index: int | None,
     ) -> torch.Tensor:
         """(steps, num_slices, R, C) probabilities of one class at every step; views without
-        the class (``targets`` empty) count as probability 0."""
+        the class (``targets`` empty) count as probability 0. ``class_index``: the prompts'
+        class for the network (label value - 1; ``None`` for a region)."""
         tiling, settings = self.tiling, self.settings
         modes = [PromptMode(kind) for kind in REFERENCE_STEPS]
         modes.append(PromptMode("clicks", settings.clicks))
@@ -177,12 +186,20 @@ class _SliceGroupEvaluator:
         for first in range(0, len(present), settings.batch_size):
             chosen = present[first : first + settings.batch_size]
             chosen_embeddings = embeddings[chosen]
+            classes = None
+            if class_index is not None:
+                classes = torch.full((len(chosen),), class_index, device=self.device)
             logits = torch.cat(
                 [
                     step
                     for mode in modes
                     for step in decode_prompt_mode(
-                        self.network, chosen_embeddings, targets[chosen], mode, settings.prompting
+                        self.network,
+                        chosen_embeddings,
+                        targets[chosen],
+                        mode,
+                        settings.prompting,
+                        classes,
                     )
                 ],
                 dim=1,
@@ -194,3 +211,10 @@ class _SliceGroupEvaluator:
                 [windows[i] for i in chosen],
             )
         return accumulator.result()
+
+
+def _prompt_class(label_or_region: LabelOrRegion) -> int | None:
+    """The class index a promptable network decodes a label's prompts with (label value - 1;
+    ``samseg.models.promptable``), ``None`` for a region of several labels."""
+    values = class_values(label_or_region)
+    return values[0] - 1 if len(values) == 1 else None

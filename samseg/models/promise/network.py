@@ -222,21 +222,22 @@ class ProMISeNetwork(nn.Module):
         Args:
             image_embeddings, points, boxes, mask_inputs, multimask_output: as
                 ``SamSegmenter.predict_with_prompts`` (one prompt set per image).
-            classes: (B,) foreground class index 0 .. Cf - 1 of each prompt set, whose IPS
-                tokens shift the decoder; ``None``: class 0.
+            classes: (B,) foreground class index 0 .. Cf - 1 (label value - 1) of each prompt
+                set, whose IPS tokens shift the decoder; ``None``: class 0 of a one-class
+                network.
             use_ips: ``False`` decodes with plain SAM (the backbone's own decoder).
 
         Returns:
             fp32 (B, M, 4G, 4G) logits and (B, M) IoU predictions.
+
+        Raises:
+            ValueError: no ``classes`` for a network of several classes, or an index out of
+                range.
         """
         shift = self.ips_tokens(image_embeddings) if use_ips else None
         if shift is not None:
-            index = (
-                torch.zeros(len(image_embeddings), dtype=torch.int64)
-                if classes is None
-                else classes
-            )
-            shift = shift[torch.arange(len(shift)), index.to(shift.device)]
+            index = self._prompt_classes(classes, len(image_embeddings)).to(shift.device)
+            shift = shift[torch.arange(len(shift)), index]
         return self.sam.predict_with_prompts(
             image_embeddings,
             points,
@@ -245,6 +246,27 @@ class ProMISeNetwork(nn.Module):
             multimask_output=multimask_output,
             mask_token_shift=shift,
         )
+
+    def _prompt_classes(self, classes: torch.Tensor | None, batch: int) -> torch.Tensor:
+        """(B,) int64 IPS head index of each prompt set (see :meth:`predict_with_prompts`)."""
+        count = self.settings.foreground_classes
+        if classes is None:
+            if count > 1:
+                raise ValueError(
+                    f"a ProMISe network of {count} classes decodes manual prompts with one "
+                    "class's IPS tokens: give classes (label value - 1 per prompt set)"
+                )
+            return torch.zeros(batch, dtype=torch.int64)
+        index = torch.as_tensor(classes, dtype=torch.int64)
+        if index.shape != (batch,) or bool(((index < 0) | (index >= count)).any()):
+            raise ValueError(
+                f"classes: expected ({batch},) indices in 0 .. {count - 1}, found {index.tolist()}"
+            )
+        return index
+
+    def upscale_logits(self, low_res_logits: torch.Tensor) -> torch.Tensor:
+        """(B, M, 4G, 4G) -> (B, M, S, S) bilinear (SAM's)."""
+        return self.sam.upscale_logits(low_res_logits)
 
     def class_logits(self, output: ProMISeOutput) -> torch.Tensor:
         """(B, C, S, S) logits for the slice predictor: channel 0 is 0, channel c is class
