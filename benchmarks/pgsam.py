@@ -1,5 +1,6 @@
 """PG-SAM on one labelled scan: classwise text prior vs learned embeddings vs released guide vs
-SAMed LoRA vs decoder-only, LiteMedSAM backbone, equal iterations (issue 14, point 5).
+SAMed LoRA vs decoder-only (and PG-SAM on the frozen encoder, from the embedding cache),
+LiteMedSAM backbone, equal iterations (issue 14, point 5).
 
 ``shared/data/Dataset901_AbdomenCTExample`` is cut into a held-out slab and two training
 pieces exactly as ``low_data_ct.py`` does (its helpers: ``volume_split``, preprocessing with
@@ -51,6 +52,8 @@ METHODS = {
     "released": "PGSAMReleasedTrainer",
     "lora": "SAMLoRATrainer",
     "decoder": "SAMDecoderOnlyTrainer",
+    "classwise-frozen": "PGSAMDecoderOnlyTrainer",
+    "learned-frozen": "PGSAMDecoderOnlyLearnedPriorTrainer",
 }
 """Method -> the samseg trainer its benchmark subclass ``Bench<trainer>`` extends."""
 
@@ -76,6 +79,8 @@ IMPORTS = {
     "PGSAMReleasedTrainer": "samseg.training.trainers.pgsam",
     "SAMLoRATrainer": "samseg.training.trainers.lora",
     "SAMDecoderOnlyTrainer": "samseg.training.trainers.decoder_only",
+    "PGSAMDecoderOnlyTrainer": "samseg.training.trainers.pgsam",
+    "PGSAMDecoderOnlyLearnedPriorTrainer": "samseg.training.trainers.pgsam",
 }
 
 
