@@ -193,7 +193,7 @@ def _markdown(
         cells.append(_paired(method.paired.get(OVERALL, {}).get("Dice")))
         cells += [
             _count(result.trainable_parameters),
-            f"{result.training_seconds:.0f}",
+            f"{result.training_seconds:.1f}",
             f"{result.prediction_seconds_per_slice:.3f}",
             _count(result.peak_rss_mib),
         ]

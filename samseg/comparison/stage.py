@@ -35,6 +35,10 @@ COMMAND_MODULES = {
 
 _LOG_LINES = 15
 
+WARM_IMPORTS = ("torch", "samseg.training.run", "samseg.inference", "samseg.adaptation.run")
+"""Imported by the child before its clock starts, so that a stage's seconds are its work, not
+the imports every command pays once."""
+
 
 @dataclass(frozen=True)
 class StageRecord:
@@ -42,7 +46,8 @@ class StageRecord:
 
     Attributes:
         command: the console command line run (its environment additions are recorded apart).
-        seconds: wall time of the command's ``main``, seconds (interpreter start-up excluded).
+        seconds: wall time of the command's ``main``, seconds (interpreter start-up and the
+            imports of :data:`WARM_IMPORTS` excluded).
         peak_rss_mib: peak resident memory of the child process, MiB; ``None`` in process.
         peak_cuda_mib: ``torch.cuda.max_memory_allocated`` at the end, MiB; ``None`` when
             CUDA was not used (or in process).
@@ -109,7 +114,13 @@ class InProcessStages:
     ) -> StageRecord:
         _check_command(command)
         with _environment(environment):
-            seconds = _call_main(command)
+            try:
+                seconds = _call_main(command)
+            except SystemExit as stop:
+                raise SamsegInputError(
+                    f"{command[0]}: expected it to finish, found exit status {stop.code} (its "
+                    f"error is printed above)"
+                ) from None
         return StageRecord(tuple(command), seconds, None, None)
 
 
@@ -151,15 +162,16 @@ def _tail(log_file: Path) -> str:
 
 def _child(argv: Sequence[str]) -> None:
     """``RECORD -- COMMAND ARGS...``: run the command, then write its :class:`StageRecord`."""
-    import torch
-
     record_file, separator, *command = argv
     if separator != "--":
         raise SystemExit("usage: python -m samseg.comparison.stage RECORD -- COMMAND ARGS...")
     _check_command(command)
+    for module in WARM_IMPORTS:
+        importlib.import_module(module)
     seconds = _call_main(command)
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    cuda = torch.cuda.is_available() and torch.cuda.is_initialized()
+    torch = sys.modules.get("torch")  # imported by the command, if it needed it
+    cuda = torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized()
     record = StageRecord(
         tuple(command),
         seconds,
