@@ -6,6 +6,7 @@ from setuptools import find_packages, setup
 
 CONSOLE_SCRIPTS = {
     "samseg_adapt": "samseg.cli.adapt:main",
+    "samseg_compare": "samseg.cli.compare:main",
     "samseg_plan_and_preprocess": "samseg.cli.plan_and_preprocess:main",
     "samseg_make_demo_dataset": "samseg.cli.make_demo_dataset:main",
     "samseg_convert_btcv": "samseg.cli.convert_btcv:main",

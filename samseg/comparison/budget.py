@@ -2,7 +2,8 @@
 
 ``--iterations N`` gives each trainer exactly ``N`` optimisation steps (``E`` epochs of
 ``N / E`` steps, ``E`` the largest divisor of ``N`` up to :data:`MAX_EPOCHS`), with the warm-up
-shortened to a tenth of the budget when the trainer's own is longer; ``--minutes M`` lets each
+shortened to a tenth of the budget when the trainer's own is longer and the validation
+batches of an epoch (its pseudo-Dice) cut to its training steps; ``--minutes M`` lets each
 trainer train epochs of at most :data:`TIME_BUDGET_STEPS` steps until its epochs' recorded
 time reaches ``M`` minutes (the learning rate's poly decay is planned over
 :data:`TIME_BUDGET_MAX_EPOCHS` nominal epochs, so it stays near its peak after the warm-up).
@@ -100,12 +101,12 @@ def budget_trainer_source(trainers: list[str], budget: TrainingBudget) -> str:
     lines = [
         f'"""Budget trainers of samseg_compare ({budget.suffix}); generated, do not edit."""',
         "",
-        "from samseg.comparison.budget_mixins import TimeBudget",
+        *(["from samseg.comparison.budget_mixins import TimeBudget"] if budget.minutes else []),
         "from samseg.training.registry import trainer_class",
     ]
     for trainer in trainers:
         name = budget_trainer_name(trainer, budget)
-        lines += ["", f'{trainer} = trainer_class("{trainer}")', "", ""]
+        lines += ["", "", f'{trainer} = trainer_class("{trainer}")', "", ""]
         if budget.iterations is not None:
             epochs, steps = budget.epochs_and_steps()
             lines += [
@@ -116,6 +117,8 @@ def budget_trainer_source(trainers: list[str], budget: TrainingBudget) -> str:
                 f"    num_iterations_per_epoch = {steps}",
                 f"    warmup_iterations = min({trainer}.warmup_iterations, "
                 f"max(1, {budget.iterations} // 10))",
+                f"    num_val_iterations_per_epoch = min({trainer}.num_val_iterations_per_epoch, "
+                f"{steps})",
             ]
         else:
             lines += [
@@ -125,6 +128,8 @@ def budget_trainer_source(trainers: list[str], budget: TrainingBudget) -> str:
                 f"    budget_seconds = {60 * float(budget.minutes)!r}",
                 f"    num_epochs = {TIME_BUDGET_MAX_EPOCHS}",
                 f"    num_iterations_per_epoch = min({trainer}.num_iterations_per_epoch, "
+                f"{TIME_BUDGET_STEPS})",
+                f"    num_val_iterations_per_epoch = min({trainer}.num_val_iterations_per_epoch, "
                 f"{TIME_BUDGET_STEPS})",
             ]
     return "\n".join(lines) + "\n"

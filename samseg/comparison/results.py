@@ -2,10 +2,11 @@
 
 Per method: the metrics of every case and class (from the evaluation summaries), trainable
 parameters (the ``total`` row of the training log's parameter table; 0 for an adaptor),
-training time (the epochs' own times recorded in ``checkpoint_final.pth``, summed over folds,
-without building the embedding cache; and the wall time of the training commands this
-comparison ran), prediction seconds per slice (the prediction commands' wall time, model
-loading included, over the slices they segmented) and the stages' peak memory.
+training time (the epochs' own times recorded in ``checkpoint_final.pth``, summed over folds;
+an embedding cache is built in the first epoch and counts in it; and the wall time of the
+training commands this comparison ran, which adds model building and the final validation),
+prediction seconds per slice (the prediction commands' wall time, model loading included, over
+the slices they segmented) and the stages' peak memory.
 """
 
 from __future__ import annotations

@@ -45,6 +45,16 @@ def test_generated_budget_trainers_are_registered_subclasses_with_the_budget(tmp
     assert issubclass(trainer, trainer_class("SAMLoRATrainer"))
     assert (trainer.num_epochs, trainer.num_iterations_per_epoch) == (10, 3)
     assert trainer.warmup_iterations == 3
+    assert trainer.num_val_iterations_per_epoch == 3
+
+
+def test_a_minutes_budget_trainer_stops_by_time(tmp_path):
+    budget = TrainingBudget(minutes=2.5)
+    write_budget_trainers(tmp_path, ["SAMLoRATrainer"], budget)
+    trainer = trainer_class("SAMLoRATrainer_2p5min", {"SAMSEG_extTrainer": str(tmp_path)})
+    assert issubclass(trainer, TimeBudget)
+    assert trainer.budget_seconds == 150.0
+    assert trainer.num_iterations_per_epoch == 20
 
 
 class _History:
