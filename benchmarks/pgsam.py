@@ -54,6 +54,7 @@ METHODS = {
     "decoder": "SAMDecoderOnlyTrainer",
     "classwise-frozen": "PGSAMDecoderOnlyTrainer",
     "learned-frozen": "PGSAMDecoderOnlyLearnedPriorTrainer",
+    "released-frozen": "PGSAMDecoderOnlyReleasedTrainer",
 }
 """Method -> the samseg trainer its benchmark subclass ``Bench<trainer>`` extends."""
 
@@ -81,6 +82,7 @@ IMPORTS = {
     "SAMDecoderOnlyTrainer": "samseg.training.trainers.decoder_only",
     "PGSAMDecoderOnlyTrainer": "samseg.training.trainers.pgsam",
     "PGSAMDecoderOnlyLearnedPriorTrainer": "samseg.training.trainers.pgsam",
+    "PGSAMDecoderOnlyReleasedTrainer": "samseg.training.trainers.pgsam",
 }
 
 

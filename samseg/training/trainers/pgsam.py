@@ -10,8 +10,8 @@ rank 4 on the encoder's q and v), :class:`PGSAMLearnedPriorTrainer` (learned cla
 embeddings, no text encoder), :class:`PGSAMReleasedTrainer` (the released guide formula).
 Also :class:`PGSAMReleasedLossTrainer` (the released two-resolution loss) and the
 frozen-encoder variants :class:`PGSAMDecoderOnlyTrainer` and
-:class:`PGSAMDecoderOnlyLearnedPriorTrainer`, which train from the embedding cache with the
-level blocks' outputs. See documentation/pgsam.md.
+:class:`PGSAMDecoderOnlyLearnedPriorTrainer` and :class:`PGSAMDecoderOnlyReleasedTrainer`, which
+train from the embedding cache with the level blocks' outputs. See documentation/pgsam.md.
 """
 
 from __future__ import annotations
@@ -261,3 +261,9 @@ class PGSAMDecoderOnlyLearnedPriorTrainer(PGSAMDecoderOnlyTrainer):
     """The frozen-encoder variant with learned class embeddings (no text)."""
 
     text_settings = TextPriorSettings(source="learned")
+
+
+class PGSAMDecoderOnlyReleasedTrainer(PGSAMDecoderOnlyTrainer):
+    """The frozen-encoder variant with the released guide formula (ablation)."""
+
+    guide = "released"
