@@ -4,6 +4,7 @@ and a comparison killed after training continues without retraining."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -90,14 +91,22 @@ def test_a_killed_comparison_continues_without_retraining_and_writes_the_report(
     ]
     assert "SAMSEG_extTrainer" in trainer["commands"][0]["environment"]
     assert data["versions"]["torch"] and data["versions"]["scipy"]
-    text = markdown.read_text()
-    assert f"{adaptor['metrics']['overall']['Dice']['mean']:.3f}" in text
+    overall_table = markdown.read_text().split("## Overall")[1].split("\n## ")[0]
+    row = next(line for line in overall_table.splitlines() if line.startswith("| p2sam |"))
+    expected = f"{interval['mean']:.3f} [{interval['ci_low']:.3f}, {interval['ci_high']:.3f}]"
+    assert row.split(" | ")[1] == expected
     for name in ("dice_per_class.png", "dice_vs_training_time.png", data["overlays"][0]):
         assert (report / name).read_bytes()[:4] == b"\x89PNG"
 
     again = _CountingStages()
     compare(_request(report), stages=again, show_progress=False)
     assert again.commands == []
+
+    elsewhere = _CountingStages()  # another comparison reuses the finished run of that budget
+    other = replace(_request(compare_env["report"].with_name("other")), adaptors=())
+    compare(other, stages=elsewhere, show_progress=False)
+    assert [command[0] for command in elsewhere.commands] == ["samseg_predict"]
+    assert final.stat().st_mtime_ns == trained
 
 
 def test_a_report_folder_of_other_settings_is_refused(compare_env):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy.stats import wilcoxon
@@ -46,4 +48,7 @@ def test_paired_difference_skips_undefined_pairs_and_equal_methods():
     paired = paired_difference([0.9, nan, 0.7], [0.8, 0.5, nan], samples=200, seed=0)
     assert paired.difference.cases == 1
     assert paired.difference.mean == pytest.approx(0.1)
-    assert paired_difference(VALUES, VALUES, samples=200, seed=0).wilcoxon_p == 1.0
+    assert paired.wilcoxon_p == pytest.approx(wilcoxon([0.1]).pvalue)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy warns on all-zero differences
+        assert paired_difference(VALUES, VALUES, samples=200, seed=0).wilcoxon_p == 1.0
