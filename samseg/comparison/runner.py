@@ -98,6 +98,7 @@ def _environment(request: ComparisonRequest, folder: Path) -> dict[str, str]:
 
 
 def _tasks(context: _Context) -> list[Task]:
+    """Every stage in order (and each part's input links, made here)."""
     plan = context.plan
     tasks: list[Task] = []
     for method in plan.methods:
@@ -138,6 +139,7 @@ def _train_task(context: _Context, trainer: str, fold: int | str) -> Task:
 
 
 def prediction_folder(folder: Path, method: str, part: str) -> Path:
+    """``REPORT_DIR/predictions/METHOD/PART``."""
     return folder / "predictions" / method / part
 
 
@@ -168,6 +170,7 @@ def _predict_task(context: _Context, method: Method, part: EvaluationPart) -> Ta
 
 
 def evaluation_file(folder: Path, method: str, part: str) -> Path:
+    """``REPORT_DIR/evaluation/METHOD/PART.json``, the part's summary file."""
     return folder / "evaluation" / method / f"{part}.json"
 
 
