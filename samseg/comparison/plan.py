@@ -1,9 +1,10 @@
 """Check a :class:`ComparisonRequest` before anything trains, and plan what it evaluates.
 
 Bad input is an error here, before any training starts: an unknown trainer (the message lists
-the trainers), an unknown adaptor, a budget that is not positive, mixed plans (a configuration
-the plans lack, trainers on different backbones, or a finished run of a compared trainer made
-with other plans), an unknown baseline or reference case, fold ``all`` without a test set.
+the trainers) or an interactive one (its models segment only with prompts), an unknown
+adaptor, a budget that is not positive, mixed plans (a configuration the plans lack, trainers
+on different backbones, or a finished run of a compared trainer made with other plans), an
+unknown baseline or reference case, fold ``all`` without a test set.
 
 The cases: ``imagesTs`` with ``labelsTs`` when the raw dataset has test labels (every trained
 model predicts them, several folds ensembled), else the validation cases of each fold (each
@@ -96,7 +97,7 @@ def plan_comparison(request: ComparisonRequest) -> ComparisonPlan:
         )
     plans = load_preprocessed_plans(request.dataset, request.plans_name)
     configuration = plans.configuration(request.configuration)
-    _check_backbones(request, configuration.model_type)
+    _check_trainers(request, configuration.model_type)
     methods = tuple(
         [Method(t, trainer=budget_trainer_name(t, request.budget)) for t in request.trainers]
         + [Method(a, adaptor_mode=ADAPTOR_MODES[a]) for a in request.adaptors]
@@ -119,11 +120,19 @@ def plan_comparison(request: ComparisonRequest) -> ComparisonPlan:
     )
 
 
-def _check_backbones(request: ComparisonRequest, configured: str) -> None:
-    """Mixed plans: every trainer must train the configuration's backbone (one plans)."""
+def _check_trainers(request: ComparisonRequest, configured: str) -> None:
+    """Known, prompt-free trainers of the configuration's backbone (else mixed plans)."""
+    from samseg.training.trainers.interactive import SAMInteractiveTrainer
+
+    classes = {name: trainer_class(name) for name in request.trainers}
+    promptable = [name for name, cls in classes.items() if issubclass(cls, SAMInteractiveTrainer)]
+    if promptable:
+        raise SamsegInputError(
+            f"-tr: expected prompt-free trainers, found interactive ones {promptable}, whose "
+            f"models segment only with prompts (compare them with samseg_evaluate_prompts)"
+        )
     backbones = {
-        name: getattr(trainer_class(name), "model_type", None) or configured
-        for name in request.trainers
+        name: getattr(cls, "model_type", None) or configured for name, cls in classes.items()
     }
     other = {name: backbone for name, backbone in backbones.items() if backbone != configured}
     if other:

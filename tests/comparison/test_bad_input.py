@@ -42,6 +42,10 @@ def test_an_unknown_trainer_is_refused_with_the_list_of_trainers(compare_env):
     _refused(compare_env, r"-tr NoSuchTrainer.*Available trainers", trainers=("NoSuchTrainer",))
 
 
+def test_an_interactive_trainer_is_refused(compare_env):
+    _refused(compare_env, r"expected prompt-free trainers", trainers=("SAMInteractiveTrainer",))
+
+
 def test_an_unknown_adaptor_is_refused(compare_env):
     _refused(compare_env, r"--adaptors: expected names of \['p2sam', 'persam'\]", adaptors=("x",))
 
