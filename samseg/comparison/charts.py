@@ -45,7 +45,8 @@ def _per_class(
     statistics: Mapping[str, MethodStatistics],
     rows: Sequence[str],
 ) -> Figure:
-    figure = Figure(figsize=(max(6.0, 1.3 * len(rows) * max(1, len(results)) / 2), 4.5), dpi=100)
+    width_inches = 3.0 + max(6.0, 0.65 * len(rows) * len(results))
+    figure = Figure(figsize=(width_inches, 4.5), dpi=100)
     axes = figure.add_subplot(1, 1, 1)
     width = 0.8 / len(results)
     positions = np.arange(len(rows))
@@ -66,7 +67,7 @@ def _per_class(
     axes.set_xticks(positions, list(rows))
     axes.set_ylabel("Dice (mean, 95 % bootstrap CI)")
     axes.set_ylim(0, 1.05)
-    axes.legend(fontsize=8, loc="lower right")
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     axes.set_title("Dice per class")
     figure.tight_layout()
     return figure
