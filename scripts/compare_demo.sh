@@ -9,7 +9,9 @@
 #   p2sam                                P²SAM, training-free, from one reference case (box
 #                                        prompts, as LiteMedSAM was trained with boxes)
 # Everything is scored on the four demo test cases; the report is work/comparison/report.md.
-# A few minutes on two CPU cores; a rerun (or a run after a kill) reuses what is finished.
+# Measured: 2134 s on two CPU cores shared with other jobs; at 20 iterations the trainers have
+# not learnt to segment yet (see documentation/comparison.md). A rerun (or a run after a kill)
+# reuses what is finished.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$root/scripts/setup_venv.sh"
