@@ -5,8 +5,8 @@
 shortened to a tenth of the budget when the trainer's own is longer and the validation
 batches of an epoch (its pseudo-Dice) cut to its training steps; ``--minutes M`` lets each
 trainer train epochs of at most :data:`TIME_BUDGET_STEPS` steps until its epochs' recorded
-time reaches ``M`` minutes (the learning rate's poly decay is planned over
-:data:`TIME_BUDGET_MAX_EPOCHS` nominal epochs, so it stays near its peak after the warm-up).
+time reaches ``M`` minutes, its warm-up at most one such epoch and its poly decay re-planned
+after every epoch to end with the budget (``samseg.comparison.budget_mixins.TimeBudget``).
 
 A budget becomes a subclass per trainer, written as Python source into
 ``REPORT_DIR/trainers/budget_trainers.py`` and found through ``SAMSEG_extTrainer`` like any
@@ -30,7 +30,7 @@ TIME_BUDGET_STEPS = 20
 """Most steps per epoch under ``--minutes`` (the budget is checked after each epoch)."""
 
 TIME_BUDGET_MAX_EPOCHS = 10_000
-"""Nominal epochs under ``--minutes``; the schedule's poly decay is planned over them."""
+"""Nominal epochs under ``--minutes`` (the budget ends training long before)."""
 
 BUDGET_FILE = "budget_trainers.py"
 
@@ -129,6 +129,7 @@ def budget_trainer_source(trainers: list[str], budget: TrainingBudget) -> str:
                 f"    num_epochs = {TIME_BUDGET_MAX_EPOCHS}",
                 f"    num_iterations_per_epoch = min({trainer}.num_iterations_per_epoch, "
                 f"{TIME_BUDGET_STEPS})",
+                f"    warmup_iterations = min({trainer}.warmup_iterations, {TIME_BUDGET_STEPS})",
                 f"    num_val_iterations_per_epoch = min({trainer}.num_val_iterations_per_epoch, "
                 f"{TIME_BUDGET_STEPS})",
             ]

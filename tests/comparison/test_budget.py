@@ -62,14 +62,23 @@ class _History:
         self.epoch_seconds: list[float] = []
 
 
+class _Scheduler:
+    def __init__(self) -> None:
+        self.last_epoch, self.warmup_iterations, self.total_iterations = 0, 5, 2000
+
+
 class _Trainer:
     num_epochs = 100
+    num_iterations_per_epoch = 20
 
     def __init__(self) -> None:
-        self.history, self.current_epoch = _History(), 0
+        self.history, self.current_epoch, self.scheduler = _History(), 0, _Scheduler()
+        self.planned: list[int] = []
 
     def train_one_epoch(self) -> None:
+        self.planned.append(self.scheduler.total_iterations)
         self.history.epoch_seconds.append(4.0)
+        self.scheduler.last_epoch += self.num_iterations_per_epoch
         self.current_epoch += 1
 
 
@@ -83,3 +92,5 @@ def test_the_time_budget_ends_training_after_the_epoch_that_passes_it():
         trainer.train_one_epoch()
     assert trainer.current_epoch == 3  # 4 s, 8 s, 12 s >= 10 s
     assert trainer.num_epochs == 3
+    # 20 steps per 4 s: after epoch 1, 6 s left fit 30 more steps; after epoch 2, 2 s fit 10
+    assert trainer.planned == [2000, 50, 50], "the poly decay is planned to end with the budget"
