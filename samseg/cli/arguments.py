@@ -46,3 +46,12 @@ def underscored(tokens: Sequence[str], known_flags: Iterable[str]) -> list[str]:
                 token = candidate + separator + value
         result.append(token)
     return result
+
+
+def fold_argument(value: str) -> int | str:
+    """A ``-f`` / fold argument: a fold number (0-4 of splits_final.json) or ``all``."""
+    if value == "all":
+        return value
+    if value.isdigit():
+        return int(value)
+    raise argparse.ArgumentTypeError(f"expected a fold number (0-4) or 'all', found {value!r}")

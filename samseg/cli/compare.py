@@ -3,11 +3,10 @@ predict and evaluate several methods the same way and write one report."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from samseg.cli.arguments import SamsegArgumentParser
+from samseg.cli.arguments import SamsegArgumentParser, fold_argument
 from samseg.cli.compute_arguments import add_device_argument
 from samseg.cli.errors import run_command
 
@@ -46,7 +45,7 @@ def build_parser() -> SamsegArgumentParser:
     parser.add_argument(
         "-f",
         nargs="+",
-        type=_fold,
+        type=fold_argument,
         default=[0],
         metavar="FOLD",
         help="folds to train, 0-4 or 'all' (default: 0)",
@@ -99,14 +98,6 @@ def build_parser() -> SamsegArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     return parser
-
-
-def _fold(value: str) -> int | str:
-    if value == "all":
-        return value
-    if value.isdigit():
-        return int(value)
-    raise argparse.ArgumentTypeError(f"expected a fold number (0-4) or 'all', found {value!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
-from samseg.cli.arguments import SamsegArgumentParser
+from samseg.cli.arguments import SamsegArgumentParser, fold_argument
 from samseg.cli.compute_arguments import add_device_argument
 from samseg.cli.errors import run_command
 from samseg.training.defaults import DEFAULT_PLANS, DEFAULT_TRAINER
@@ -19,7 +18,7 @@ def build_parser() -> SamsegArgumentParser:
     )
     parser.add_argument("dataset", help="dataset id (2, 002), DatasetXXX_Name or bare name")
     parser.add_argument("configuration", help="plans configuration, e.g. 2d_512")
-    parser.add_argument("fold", type=_fold, help="fold 0-4 of splits_final.json, or 'all'")
+    parser.add_argument("fold", type=fold_argument, help="fold 0-4 of splits_final.json, or 'all'")
     parser.add_argument(
         "-tr",
         default=DEFAULT_TRAINER,
@@ -67,14 +66,6 @@ def build_parser() -> SamsegArgumentParser:
         "configuration's",
     )
     return parser
-
-
-def _fold(value: str) -> int | str:
-    if value == "all":
-        return value
-    if value.isdigit():
-        return int(value)
-    raise argparse.ArgumentTypeError(f"expected a fold number (0-4) or 'all', found {value!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
