@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from samseg.comparison import ComparisonRequest, TrainingBudget
 from tests.conftest import write_volume
 from tests.training.engine.conftest import TRAINERS_FOLDER, engine_case, prepare_dataset
 
@@ -47,3 +48,19 @@ def compare_env(compare_roots, tmp_path, monkeypatch) -> Iterator[dict[str, Path
     torch.set_num_threads(1)
     yield {**roots, "report": tmp_path / "report"}
     torch.set_num_threads(previous)
+
+
+def tiny_request(report: Path, **changes: object) -> ComparisonRequest:
+    """A comparison of the tiny trainer and P²SAM on :data:`DATASET`, 2 iterations, random
+    weights, on the CPU; ``changes`` override fields."""
+    values = dict(
+        dataset=DATASET,
+        configuration=CONFIGURATION,
+        trainers=("TinyTrainer",),
+        adaptors=("p2sam",),
+        output_folder=report,
+        budget=TrainingBudget(iterations=2),
+        sam_checkpoint="none",
+        device="cpu",
+    )
+    return ComparisonRequest(**{**values, **changes})

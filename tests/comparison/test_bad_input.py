@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
@@ -14,21 +13,11 @@ from samseg.comparison import ComparisonRequest, TrainingBudget
 from samseg.comparison.runner import run_comparison
 from samseg.errors import SamsegInputError
 from samseg.paths import model_folder
-from tests.comparison.conftest import CONFIGURATION, DATASET
+from tests.comparison.conftest import CONFIGURATION, DATASET, tiny_request
 
 
 def _request(report, **changes) -> ComparisonRequest:
-    request = ComparisonRequest(
-        dataset=DATASET,
-        configuration=CONFIGURATION,
-        trainers=("TinyTrainer",),
-        adaptors=("p2sam",),
-        output_folder=report,
-        budget=TrainingBudget(iterations=2),
-        sam_checkpoint="none",
-        device="cpu",
-    )
-    return replace(request, **changes)
+    return tiny_request(report, **changes)
 
 
 def _refused(compare_env, match: str, **changes) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samseg.comparison import ComparisonRequest, TrainingBudget, compare
+from samseg.comparison import ComparisonRequest, compare
 from samseg.comparison.stage import InProcessStages, SubprocessStages
 from samseg.comparison.state import STATE_FILE
 from samseg.errors import SamsegInputError
 from samseg.paths import model_folder
-from tests.comparison.conftest import CONFIGURATION, DATASET, TEST_CASES
+from tests.comparison.conftest import CONFIGURATION, DATASET, TEST_CASES, tiny_request
 
 
 class _KilledError(Exception):
@@ -37,19 +37,7 @@ class _CountingStages(InProcessStages):
 
 
 def _request(report: Path) -> ComparisonRequest:
-    return ComparisonRequest(
-        dataset=DATASET,
-        configuration=CONFIGURATION,
-        trainers=("TinyTrainer",),
-        adaptors=("p2sam",),
-        output_folder=report,
-        budget=TrainingBudget(iterations=2),
-        sam_checkpoint="none",
-        device="cpu",
-        disable_tta=True,
-        bootstrap_samples=200,
-        overlay_cases=1,
-    )
+    return tiny_request(report, disable_tta=True, bootstrap_samples=200, overlay_cases=1)
 
 
 def test_a_killed_comparison_continues_without_retraining_and_writes_the_report(compare_env):
