@@ -15,6 +15,7 @@ files), ``logs/`` (each stage's output), the state file, then the report's files
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable
@@ -107,8 +108,9 @@ def _tasks(context: _Context) -> list[Task]:
                 tasks.append(_train_task(context, method.trainer, fold))
     for part in plan.parts:
         _link_inputs(part, context.folder / "inputs" / part.name)
+        slices = functools.cache(functools.partial(_count_slices, plan, part))
         for method in plan.methods:
-            tasks.append(_predict_task(context, method, part))
+            tasks.append(_predict_task(context, method, part, slices))
             tasks.append(_evaluate_task(context, method, part))
     return tasks
 
@@ -143,7 +145,10 @@ def prediction_folder(folder: Path, method: str, part: str) -> Path:
     return folder / "predictions" / method / part
 
 
-def _predict_task(context: _Context, method: Method, part: EvaluationPart) -> Task:
+def _predict_task(
+    context: _Context, method: Method, part: EvaluationPart, slices: Callable[[], int]
+) -> Task:
+    """The prediction stage; ``slices()`` counts the part's slices (read once per part)."""
     plan, request = context.plan, context.plan.request
     output = prediction_folder(context.folder, method.name, part.name)
     inputs = context.folder / "inputs" / part.name
@@ -164,7 +169,7 @@ def _predict_task(context: _Context, method: Method, part: EvaluationPart) -> Ta
             command += ["--sam_checkpoint", *filter(None, [request.sam_checkpoint])]
             command += ["--mode", method.adaptor_mode, "--prompt_type", request.adaptor_prompt_type]
         record = context.run(command, f"predict_{method.name}_{part.name}")
-        return {**record, "slices": _count_slices(plan, part)}
+        return {**record, "slices": slices()}
 
     return f"predict/{method.name}/{part.name}", output.is_dir, run
 
