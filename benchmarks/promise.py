@@ -26,6 +26,11 @@ the work folder and found through ``SAMSEG_extTrainer``::
     python benchmarks/promise.py --work /tmp/pbench --iterations 400 --device cuda
     python benchmarks/promise.py --work /tmp/psmoke --iterations 2 --epochs 1 \\
         --kvasir_images 12 --timing_iterations 2 --datasets kvasir      # smoke test
+
+Each method's row is saved to ``<dataset>_promise_result.json`` as soon as it is measured;
+``--timing_iterations 0`` skips the no-cache run and ``--num_workers 0`` loads batches in the
+training process (a full fine-tune's forked loader workers otherwise each hold a copy of its
+memory on CPU).
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ class {name}({base}):
     num_iterations_per_epoch = {steps}
     num_val_iterations_per_epoch = {validation}
     batch_size = {batch}
+    num_workers = {workers}
     save_every = {epochs}
 {extra}'''
 NO_PROMPT_EXTRA = '''    prompts_from_label = False
@@ -106,7 +112,7 @@ def trainers_source(args: argparse.Namespace) -> str:
         if name == "BenchNoPromptTrainer":
             extra = NO_PROMPT_EXTRA
         if name == NO_CACHE[0]:
-            extra += "    num_workers = 0\n" + NO_VALIDATION_EXTRA
+            extra += NO_VALIDATION_EXTRA
         epochs = 1 if name in ("BenchNoPromptTrainer", NO_CACHE[0]) else args.epochs
         steps = 1 if name == "BenchNoPromptTrainer" else steps
         classes.append(
@@ -116,6 +122,7 @@ def trainers_source(args: argparse.Namespace) -> str:
                 epochs=epochs,
                 steps=steps,
                 batch=args.batch,
+                workers=0 if name == NO_CACHE[0] else args.num_workers,
                 validation=args.validation_batches,
                 extra=extra,
             )
@@ -179,9 +186,11 @@ def method_row(dataset: str, method: str, args: argparse.Namespace, work: Path, 
     tag = f"{dataset}_{trainer}"
     run(f"{tag}_train", [require(bin_dir / "samseg_train"), *model], env, logs)
     fold = work / "results" / raw.name / f"{trainer}__{PLANS}__{CONFIGURATION}" / "fold_0"
-    final = foreground_dice(fold / "validation" / "summary.json")
-    run(f"{tag}_val_best", [bin_dir / "samseg_train", *model, "--val", "--val_best"], env, logs)
-    best = foreground_dice(fold / "validation" / "summary.json")
+    final = best = foreground_dice(fold / "validation" / "summary.json")
+    untrained = trainer == "BenchNoPromptTrainer"
+    if not untrained:  # its one epoch at rate 0 leaves best and final the same weights
+        run(f"{tag}_val_best", [bin_dir / "samseg_train", *model, "--val", "--val_best"], env, logs)
+        best = foreground_dice(fold / "validation" / "summary.json")
     output = work / "predictions" / tag
     predict = [require(bin_dir / "samseg_predict"), "-i", raw / "imagesTs", "-o", output]
     predict += ["-d", number, "-c", CONFIGURATION, "-p", PLANS, "-tr", trainer, "-f", "0"]
@@ -194,7 +203,6 @@ def method_row(dataset: str, method: str, args: argparse.Namespace, work: Path, 
     evaluate = [require(bin_dir / "samseg_evaluate"), "-ref", raw / "labelsTs", "-pred", output]
     run(f"{tag}_evaluate", [*evaluate, "-d", number], env, logs)
     cache_s, train_s = training_seconds(logs / f"{tag}_train")
-    untrained = trainer == "BenchNoPromptTrainer"
     numbers = log_numbers(logs / f"{tag}_train" / "stdout.txt")
     if untrained:
         numbers["trainable"] = 0.0  # its zeroed pattern embedding is never trained (lr 0)
@@ -218,15 +226,27 @@ def benchmark(dataset: str, args: argparse.Namespace, work: Path, env: dict) -> 
     run(f"{dataset}_plan", [*planner, "-pl", "LiteMedSAMPlanner"], env, work / "logs")
     if dataset == "kvasir":
         resize_whole_slices(work / "preprocessed" / raw.name / f"{PLANS}.json")
-    rows = [method_row(dataset, method, args, work, env) for method in args.methods]
-    model = [number, CONFIGURATION, "0", "-tr", NO_CACHE[0], "-p", PLANS, "-device", args.device]
-    run(f"{dataset}_{NO_CACHE[0]}_train", [bin_dir / "samseg_train", *model], env, work / "logs")
-    _, seconds = training_seconds(work / "logs" / f"{dataset}_{NO_CACHE[0]}_train")
-    return {
-        "dataset": dataset,
-        "rows": rows,
-        "promise_no_cache_s": seconds / args.timing_iterations,
-    }
+    result = {"dataset": dataset, "rows": [], "promise_no_cache_s": None}
+    for method in args.methods:
+        result["rows"].append(method_row(dataset, method, args, work, env))
+        save_result(result, work)
+    if args.timing_iterations:
+        model = [number, CONFIGURATION, "0", "-tr", NO_CACHE[0], "-p", PLANS]
+        model += ["-device", args.device]
+        logs = work / "logs" / f"{dataset}_{NO_CACHE[0]}_train"
+        run(logs.name, [bin_dir / "samseg_train", *model], env, logs.parent)
+        _, seconds = training_seconds(logs)
+        result["promise_no_cache_s"] = seconds / args.timing_iterations
+        save_result(result, work)
+    return result
+
+
+def save_result(result: dict, work: Path) -> None:
+    """The rows measured so far, written after each method (a stopped run keeps them)."""
+    target = work / f"{result['dataset']}_promise_result.json"
+    temporary = target.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(result, indent=2))
+    temporary.replace(target)
 
 
 def print_table(result: dict, args: argparse.Namespace) -> None:
@@ -243,8 +263,9 @@ def print_table(result: dict, args: argparse.Namespace) -> None:
         cells += [f"{row[k]:.3f}" for k in ("val_dice_final", "val_dice_best", "pseudo_dice")]
         cells.append(f"{row['test_dice_best']:.3f}")
         print(f"{row['method']:20s}" + "".join(f"{c:>12s}" for c in cells))
+    if result["promise_no_cache_s"] is not None:
+        print(f"ProMISe without the embedding cache: {result['promise_no_cache_s']:.3f} s/it")
     print(
-        f"ProMISe without the embedding cache: {result['promise_no_cache_s']:.3f} s/iteration; "
         "'IPS + label points' is scored by its pseudo-Dice (its predictor Dice is IPS without "
         "prompts)"
     )
@@ -265,7 +286,15 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         default=1e-4,
         help="ProMISe rows' constant rate (the paper's 1e-5 needs far more iterations)",
     )
-    parser.add_argument("--timing_iterations", type=int, default=20, help="no-cache timing run")
+    parser.add_argument(
+        "--timing_iterations", type=int, default=20, help="no-cache timing run (0: none)"
+    )
+    parser.add_argument(
+        "--num_workers",
+        type=int,
+        default=2,
+        help="loader workers of the trained rows (0 saves a full fine-tune's forked copies)",
+    )
     parser.add_argument("--kvasir_images", type=int, default=0, help="first N photos (0: all)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args(argv)
@@ -284,7 +313,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for dataset in args.datasets:
             result = benchmark(dataset, args, work, env)
-            (work / f"{dataset}_promise_result.json").write_text(json.dumps(result, indent=2))
             print_table(result, args)
     except BenchmarkError as error:
         print(f"benchmark failed: {error}", file=sys.stderr)
