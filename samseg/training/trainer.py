@@ -11,13 +11,13 @@ mixed precision, clipping and scheduling for all. A variant is a small subclass 
 (``loop``), checkpoints (``checkpoints``), the log file (``log_file``), the progress plot
 (``progress``), the log's run description (``description``), distributed training
 (``distributed``), the embedding cache of frozen-encoder
-trainers (``cache``) and the final validation (``validation``).
+trainers (``cache``), the trainer's checkpoint state (``trainer_state``) and the final
+validation (``validation``).
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import torch
 
@@ -40,10 +40,6 @@ from samseg.training.checkpoints import (
     CHECKPOINT_BEST,
     CHECKPOINT_FINAL,
     CHECKPOINT_LATEST,
-    capture_rng_state,
-    check_continuable,
-    load_checkpoint,
-    restore_rng_state,
     save_checkpoint,
     seed_everything,
 )
@@ -61,10 +57,11 @@ from samseg.training.loop import (
 from samseg.training.optimization import adamw_with_warmup_poly
 from samseg.training.progress import TrainingHistory, plot_progress
 from samseg.training.seams import TrainerSeams
+from samseg.training.trainer_state import TrainerCheckpointing
 from samseg.training.validation import validate_fold
 
 
-class SAMTrainer(TrainerSeams):
+class SAMTrainer(TrainerSeams, TrainerCheckpointing):
     """Prompt-free multi-class SAM training; the base class of samseg's trainers.
 
     Attributes (class level; subclasses override them):
@@ -319,55 +316,6 @@ class SAMTrainer(TrainerSeams):
             world_size=self.distributed.world_size,
         )
         return TypedBatches(stream)
-
-    def checkpoint_state(self) -> dict:
-        """Everything ``--c`` needs to continue exactly (see ``samseg.training.checkpoints``)."""
-        return {
-            "network_weights": unwrap_model(self.network).state_dict(),
-            "network": self.network_spec.to_json(),
-            "inference_allowed_mirroring_axes": list(self.training_augmentation.mirror_axes),
-            "trainer_name": type(self).__name__,
-            "init_args": {
-                "dataset_name": self.plans.dataset_name,
-                "plans_name": self.plans.plans_name,
-                "configuration": self.configuration_name,
-                "fold": self.fold,
-                "sam_checkpoint": None if self.sam_checkpoint is None else str(self.sam_checkpoint),
-                "model_type": self.network_spec.model_type,
-            },
-            "plans_name": self.plans.plans_name,
-            "configuration": self.configuration_name,
-            "fold": self.fold,
-            "current_epoch": self.current_epoch,
-            "optimizer_state": self.optimizer.state_dict(),
-            "lr_scheduler_state": self.scheduler.state_dict(),
-            "grad_scaler_state": self.grad_scaler.state_dict(),
-            "logging": self.history.to_json(),
-            "rng_state": capture_rng_state(),
-        }
-
-    def load_checkpoint(self, path: Path) -> None:
-        """Continue from a training checkpoint: weights, epoch, optimizer, schedule, RNG.
-
-        Raises:
-            SamsegInputError: the checkpoint holds another network or trainer.
-        """
-        checkpoint = load_checkpoint(path)
-        check_continuable(checkpoint, path, self.network_spec.to_json(), type(self).__name__)
-        unwrap_model(self.network).load_state_dict(checkpoint["network_weights"])
-        self.optimizer.load_state_dict(checkpoint["optimizer_state"])
-        self.scheduler.load_state_dict(checkpoint["lr_scheduler_state"])
-        if checkpoint["grad_scaler_state"]:
-            self.grad_scaler.load_state_dict(checkpoint["grad_scaler_state"])
-        self.history = TrainingHistory.from_json(checkpoint["logging"])
-        self.current_epoch = int(checkpoint["current_epoch"])
-        restore_rng_state(checkpoint["rng_state"])
-        self.restore_trainer_state(checkpoint)
-        self.log.log(f"continuing from {path} after epoch {self.current_epoch}")
-
-    def restore_trainer_state(self, checkpoint: dict) -> None:
-        """Restore what a subclass adds to :meth:`checkpoint_state` from the loaded
-        ``checkpoint`` (called by :meth:`load_checkpoint` last). Default: nothing."""
 
     def perform_validation(
         self, checkpoint_name: str = CHECKPOINT_FINAL, *, save_probabilities: bool = False
